@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+
+	"radiusd/config"
+	"radiusd/store"
+	"radiusd/store/sqlstore"
+)
+
+// checkReport is the outcome of "radiusd check".
+type checkReport struct {
+	OK       bool     `json:"ok"`
+	Problems []string `json:"problems"`
+	Warnings []string `json:"warnings"`
+	Notes    []string `json:"notes"`
+}
+
+func cmdCheck(ctx context.Context, args []string, s streams) int {
+	c := newCommand("check", "check [--config FILE] [--json]", true, s)
+	if _, code, ok := c.parse(args, 0, s); !ok {
+		return code
+	}
+	rep := checkReport{Problems: []string{}, Warnings: []string{}, Notes: []string{}}
+	cfg, err := config.Load(c.config)
+	if err != nil {
+		rep.Problems = append(rep.Problems, splitErrors(err)...)
+	} else {
+		rep.Warnings = append(rep.Warnings, cfg.Warnings()...)
+		rep.check(ctx, cfg)
+	}
+	rep.OK = len(rep.Problems) == 0
+	if c.json {
+		printJSON(s, rep)
+	} else {
+		rep.print(s, c.config)
+	}
+	if !rep.OK {
+		return exitFailure
+	}
+	return exitOK
+}
+
+// check reaches the key file, the store and the directory without
+// creating anything.
+func (r *checkReport) check(ctx context.Context, cfg *config.Config) {
+	logger := slog.New(slog.DiscardHandler)
+	if dir, err := newDirectory(cfg, logger); err != nil {
+		r.Problems = append(r.Problems, splitErrors(fmt.Errorf("directory: %w", err))...)
+	} else {
+		r.Notes = append(r.Notes, fmt.Sprintf("directory: %s holds %d users", cfg.Directory.File, dir.Len()))
+	}
+	if _, err := os.Stat(cfg.Store.KeyFile); errors.Is(err, fs.ErrNotExist) {
+		r.Notes = append(r.Notes, "store: key file "+cfg.Store.KeyFile+" does not exist yet; radiusd creates it (mode 0600) on first use")
+		return
+	}
+	key, err := store.LoadOrCreateKey(cfg.Store.KeyFile)
+	if err != nil {
+		r.Problems = append(r.Problems, err.Error())
+		return
+	}
+	if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
+		r.Notes = append(r.Notes, "store: "+cfg.Store.Path+" does not exist yet; radiusd creates it on first use")
+		return
+	}
+	st, err := sqlstore.Open(ctx, sqlstore.Options{Path: cfg.Store.Path, Key: key, Synchronous: cfg.Store.Synchronous})
+	if err != nil {
+		r.Problems = append(r.Problems, err.Error())
+		return
+	}
+	defer st.Close()
+	if err := st.Ping(ctx); err != nil {
+		r.Problems = append(r.Problems, err.Error())
+		return
+	}
+	r.Notes = append(r.Notes, "store: "+cfg.Store.Path+" is reachable")
+}
+
+func (r *checkReport) print(s streams, path string) {
+	for _, n := range r.Notes {
+		fmt.Fprintln(s.out, "ok:      "+n)
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintln(s.out, "warning: "+w)
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintln(s.out, "problem: "+p)
+	}
+	if r.OK {
+		fmt.Fprintf(s.out, "%s: no problems found\n", path)
+	} else {
+		fmt.Fprintf(s.out, "%s: %d problem(s)\n", path, len(r.Problems))
+	}
+}
+
+// splitErrors turns an errors.Join tree into one line per problem.
+func splitErrors(err error) []string {
+	var out []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"os/exec"
+	"radiusd/auth"
+	"radiusd/config"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestPackageBoundaries keeps the one-way dependencies of STYLE.md B1: the
+// RADIUS front end and the decision logic never reach SQL, LDAP or a
+// concrete backend, and the vocabulary packages stay leaves.
+func TestPackageBoundaries(t *testing.T) {
+	forbidden := map[string][]string{
+		"radiusd/radiussrv":          {"database/sql", "github.com/go-ldap/ldap/v3", "modernc.org/sqlite", "radiusd/store/sqlstore", "radiusd/directory/userfile", "radiusd/config", "gopkg.in/yaml.v3"},
+		"radiusd/auth":               {"database/sql", "github.com/go-ldap/ldap/v3", "modernc.org/sqlite", "layeh.com/radius", "radiusd/store/sqlstore", "radiusd/directory/userfile", "radiusd/config", "net"},
+		"radiusd/store":              {"database/sql", "radiusd/auth", "radiusd/directory"},
+		"radiusd/directory":          {"database/sql", "github.com/go-ldap/ldap/v3", "radiusd/store", "radiusd/auth"},
+		"radiusd/otp":                {"radiusd/store", "radiusd/directory", "radiusd/auth", "layeh.com/radius"},
+		"radiusd/codes":              {"radiusd/store", "radiusd/directory", "radiusd/auth", "layeh.com/radius"},
+		"radiusd/config":             {"radiusd/auth", "radiusd/radiussrv", "radiusd/store", "radiusd/directory", "database/sql"},
+		"radiusd/directory/userfile": {"radiusd/auth", "radiusd/store", "radiusd/config", "database/sql"},
+		"radiusd/store/sqlstore":     {"radiusd/auth", "radiusd/directory", "radiusd/config", "layeh.com/radius"},
+	}
+	for pkg, bad := range forbidden {
+		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+		}
+		deps := map[string]bool{}
+		for _, d := range strings.Fields(string(out)) {
+			deps[d] = true
+		}
+		for _, b := range bad {
+			if deps[b] {
+				t.Errorf("%s depends on %s", pkg, b)
+			}
+		}
+	}
+}
+
+// TestModesAgree keeps the config's list of client modes in step with the
+// decision logic's.
+func TestModesAgree(t *testing.T) {
+	want := make([]string, 0, len(auth.Modes))
+	for _, m := range auth.Modes {
+		want = append(want, string(m))
+	}
+	if got := config.Modes(); !slices.Equal(got, want) {
+		t.Fatalf("config.Modes() = %v, auth.Modes = %v", got, want)
+	}
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"radiusd/auth"
+	"radiusd/config"
+	"radiusd/directory/userfile"
+	"radiusd/otp"
+	"radiusd/radiussrv"
+	"radiusd/store"
+	"radiusd/store/sqlstore"
+)
+
+// Purposes of the keys derived from the master key file.
+const (
+	purposeRecovery    = "recovery-code-digest"
+	purposeFingerprint = "failed-code-fingerprint"
+)
+
+// newLogger builds the one logger of the process, writing to w.
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	level := map[string]slog.Level{"debug": slog.LevelDebug, "warn": slog.LevelWarn, "error": slog.LevelError}[c.Level]
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// backend is the store with the keys derived from its master key.
+type backend struct {
+	store       *sqlstore.Store
+	recovery    []byte
+	fingerprint []byte
+}
+
+// openBackend loads (or creates) the key file and opens the store.
+func openBackend(ctx context.Context, cfg *config.Config) (*backend, error) {
+	key, err := store.LoadOrCreateKey(cfg.Store.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlstore.Open(ctx, sqlstore.Options{
+		Path:        cfg.Store.Path,
+		Key:         key,
+		Synchronous: cfg.Store.Synchronous,
+		BusyTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &backend{
+		store:       st,
+		recovery:    store.DeriveKey(key, purposeRecovery),
+		fingerprint: store.DeriveKey(key, purposeFingerprint),
+	}, nil
+}
+
+func nameRules(cfg *config.Config) auth.NameRules {
+	return auth.NameRules{
+		Lowercase:    cfg.Usernames.Lowercase,
+		StripDomains: cfg.Usernames.StripDomains,
+		StripRealms:  cfg.Usernames.StripRealms,
+	}
+}
+
+func totpParams(cfg *config.Config) otp.Params {
+	return otp.Params{Digits: cfg.TOTP.Digits, Period: cfg.TOTP.Period, Algorithm: cfg.TOTP.Algorithm}
+}
+
+// newAuthenticator maps the config onto the decision logic.
+func newAuthenticator(cfg *config.Config, dir auth.Directory, b *backend, logger *slog.Logger) (*auth.Authenticator, error) {
+	return auth.New(auth.Options{
+		Names:            nameRules(cfg),
+		Enforce:          auth.Enforcement(cfg.Policy.Enforce),
+		Groups:           cfg.Policy.Groups,
+		EnrollURL:        cfg.Policy.EnrollURL,
+		GracePeriod:      cfg.Policy.GracePeriod,
+		Skew:             cfg.TOTP.Skew,
+		MaxDrift:         cfg.TOTP.MaxDrift,
+		MaxFailures:      cfg.Lockout.MaxFailures,
+		LockFor:          cfg.Lockout.Duration,
+		ChallengeTimeout: cfg.Challenge.Timeout,
+		ChallengePrompt:  cfg.Challenge.Prompt,
+		RecoveryKey:      b.recovery,
+		FingerprintKey:   b.fingerprint,
+	}, dir, b.store, logger)
+}
+
+// newAccounts maps the config onto enrolment management.
+func newAccounts(cfg *config.Config, b *backend) (*auth.Accounts, error) {
+	return auth.NewAccounts(auth.AccountOptions{
+		Names:         nameRules(cfg),
+		Issuer:        cfg.TOTP.Issuer,
+		Params:        totpParams(cfg),
+		Skew:          cfg.TOTP.Skew,
+		RecoveryCount: cfg.RecoveryCodes.Count,
+		RecoveryKey:   b.recovery,
+	}, b.store)
+}
+
+// newDirectory opens the configured user directory.
+func newDirectory(cfg *config.Config, logger *slog.Logger) (*userfile.Directory, error) {
+	if cfg.Directory.Backend != "file" {
+		return nil, fmt.Errorf("directory backend %q is not supported", cfg.Directory.Backend)
+	}
+	return userfile.New(userfile.Options{
+		Path:                cfg.Directory.File,
+		MaxConcurrentHashes: cfg.Directory.MaxConcurrentHashes,
+	}, logger)
+}
+
+// radiusClients maps the configured clients onto the front end's.
+func radiusClients(cfg *config.Config) ([]radiussrv.Client, error) {
+	clients := make([]radiussrv.Client, 0, len(cfg.Clients))
+	for _, c := range cfg.Clients {
+		mode, err := auth.ParseMode(c.Mode)
+		if err != nil {
+			return nil, fmt.Errorf("client %s: mode %w", c.Name, err)
+		}
+		clients = append(clients, radiussrv.Client{
+			Name:                        c.Name,
+			Networks:                    c.Prefixes,
+			Secret:                      c.SharedSecret.Value(),
+			Mode:                        mode,
+			Separator:                   c.Separator,
+			RequireMessageAuthenticator: c.RequiresMessageAuthenticator(),
+		})
+	}
+	return clients, nil
+}

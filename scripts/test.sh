@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every radiusd test on a fresh Debian machine: installs what the tests
+# need, then static checks, unit tests with the race detector, the
+# integration tests (real radiusd, radclient, oathtool, zbarimg) and a short
+# run of every fuzz target. Set FUZZTIME=0 to skip fuzzing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+command -v radclient >/dev/null || need_pkgs+=(freeradius-utils)
+command -v oathtool >/dev/null || need_pkgs+=(oathtool)
+command -v zbarimg >/dev/null || need_pkgs+=(zbar-tools)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "== installing ${need_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  else
+    echo "== missing ${need_pkgs[*]}: run 'sudo apt-get install -y ${need_pkgs[*]}' (integration tests will skip)"
+  fi
+fi
+
+export PATH="$(go env GOPATH)/bin:$PATH"
+command -v staticcheck >/dev/null || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "not gofmt-ed: $unformatted"; exit 1; fi
+echo "== go vet"
+go vet ./...
+go vet -tags integration ./integration/...
+echo "== staticcheck"
+staticcheck ./...
+echo "== unit tests (race)"
+go test -race -count=1 ./...
+echo "== integration tests"
+go test -tags integration -count=1 -timeout 15m ./integration/...
+
+fuzztime=${FUZZTIME:-10s}
+if [ "$fuzztime" != 0 ]; then
+  echo "== fuzz ($fuzztime each)"
+  for pkg in $(go list ./...); do
+    for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+      echo "-- $pkg $target"
+      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" | tail -1
+    done
+  done
+fi
+echo "== all tests passed"
