@@ -164,31 +164,17 @@ func (s *Server) decide(ctx context.Context, in inbound, from netip.AddrPort, st
 	return out
 }
 
-// authenticate asks the Authenticator, but answers no later than ctx's
-// deadline even if it ignores ctx; a late decision is discarded.
+// authenticate asks the Authenticator. A decision reached after ctx's
+// deadline is discarded: the NAS has retransmitted or given up by then.
 func (s *Server) authenticate(ctx context.Context, c *client, pap papRequest, from netip.AddrPort) (auth.Decision, error) {
-	type outcome struct {
-		dec auth.Decision
-		err error
-	}
-	req := auth.Request{
+	dec, err := s.auth.Authenticate(ctx, auth.Request{
 		Client: c.name, Mode: c.mode, Separator: c.separator,
 		Username: pap.username, Password: pap.password, State: pap.state, Remote: from,
+	})
+	if err == nil && ctx.Err() != nil {
+		return dec, ctx.Err()
 	}
-	done := make(chan outcome, 1)
-	go func() {
-		dec, err := s.auth.Authenticate(ctx, req)
-		done <- outcome{dec, err}
-	}()
-	select {
-	case o := <-done:
-		if o.err == nil && ctx.Err() != nil {
-			return o.dec, ctx.Err()
-		}
-		return o.dec, o.err
-	case <-ctx.Done():
-		return auth.Decision{}, ctx.Err()
-	}
+	return dec, err
 }
 
 // replyFor maps a decision to the reply, failing closed: an error, an

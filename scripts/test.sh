@@ -10,6 +10,7 @@ need_pkgs=()
 command -v radclient >/dev/null || need_pkgs+=(freeradius-utils)
 command -v oathtool >/dev/null || need_pkgs+=(oathtool)
 command -v zbarimg >/dev/null || need_pkgs+=(zbar-tools)
+command -v sqlite3 >/dev/null || need_pkgs+=(sqlite3)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "== installing ${need_pkgs[*]}"
