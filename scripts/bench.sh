@@ -42,7 +42,7 @@ start() { # mode
   pid=$!
   for _ in $(seq 50); do
     "$work/radload" run --server "127.0.0.1:$port" --secret-file "$work/client.secret" \
-      --scenario status --max-requests 1 --timeout 200ms >/dev/null 2>&1 && return 0
+      --scenario status --max-requests 1 --timeout 200ms --strict >/dev/null 2>&1 && return 0
     sleep 0.2
   done
   echo "radiusd did not start; see $work/server.log" >&2; exit 1
