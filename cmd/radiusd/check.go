@@ -7,7 +7,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"radiusd/config"
 	"radiusd/store"
@@ -57,7 +60,8 @@ func (r *checkReport) check(ctx context.Context, cfg *config.Config) {
 		r.Notes = append(r.Notes, fmt.Sprintf("directory: %s holds %d users", cfg.Directory.File, dir.Len()))
 	}
 	if _, err := os.Stat(cfg.Store.KeyFile); errors.Is(err, fs.ErrNotExist) {
-		r.Notes = append(r.Notes, "store: key file "+cfg.Store.KeyFile+" does not exist yet; radiusd creates it (mode 0600) on first use")
+		r.creatable("key file", cfg.Store.KeyFile)
+		r.creatable("database", cfg.Store.Path)
 		return
 	}
 	key, err := store.LoadOrCreateKey(cfg.Store.KeyFile)
@@ -66,7 +70,7 @@ func (r *checkReport) check(ctx context.Context, cfg *config.Config) {
 		return
 	}
 	if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
-		r.Notes = append(r.Notes, "store: "+cfg.Store.Path+" does not exist yet; radiusd creates it on first use")
+		r.creatable("database", cfg.Store.Path)
 		return
 	}
 	st, err := sqlstore.Open(ctx, sqlstore.Options{Path: cfg.Store.Path, Key: key, Synchronous: cfg.Store.Synchronous})
@@ -80,6 +84,26 @@ func (r *checkReport) check(ctx context.Context, cfg *config.Config) {
 		return
 	}
 	r.Notes = append(r.Notes, "store: "+cfg.Store.Path+" is reachable")
+}
+
+// creatable notes that path does not exist yet, or reports a problem if
+// radiusd could not create it: the nearest existing parent directory must
+// be writable.
+func (r *checkReport) creatable(what, path string) {
+	dir := filepath.Dir(path)
+	for {
+		if _, err := os.Stat(dir); err == nil || filepath.Dir(dir) == dir {
+			break
+		}
+		dir = filepath.Dir(dir)
+	}
+	if err := unix.Access(dir, unix.W_OK); err != nil {
+		r.Problems = append(r.Problems, fmt.Sprintf("store: %s %s does not exist and cannot be created: %s is not writable", what, path, dir))
+		return
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		r.Notes = append(r.Notes, fmt.Sprintf("store: %s %s does not exist yet; radiusd serve creates it", what, path))
+	}
 }
 
 func (r *checkReport) print(s streams, path string) {
