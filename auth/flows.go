@@ -28,15 +28,8 @@ func accept(u directory.User, reason string) Decision {
 // appended serves password+otp: the code is split off the end and checked
 // before the remaining password.
 func (a *Authenticator) appended(ctx context.Context, rec store.User, req Request) (Decision, error) {
-	need, err := a.needsSecondFactor(ctx, rec)
-	if err != nil {
-		return failed(rec.Name, err)
-	}
-	if !need {
-		return a.passwordAlone(ctx, rec.Name, req.Password, "password_only")
-	}
-	if rec.State != store.StateActive {
-		return a.notEnrolled(ctx, rec, req.Password)
+	if d, done, err := a.withoutSecondFactor(ctx, rec, req.Password); done {
+		return d, err
 	}
 	password, code, ok := splitSecondFactor(req.Password, rec.TOTP.Digits, req.Separator)
 	if !ok {
@@ -46,6 +39,25 @@ func (a *Authenticator) appended(ctx context.Context, rec store.User, req Reques
 		return d, err
 	}
 	return a.passwordAlone(ctx, rec.Name, password, "password_and_code")
+}
+
+// withoutSecondFactor decides the users who log in with the password
+// alone: those who need no second factor, and those who need one but have
+// not enrolled (see notEnrolled). done is false for enrolled users who must
+// present a code.
+func (a *Authenticator) withoutSecondFactor(ctx context.Context, rec store.User, password string) (d Decision, done bool, err error) {
+	need, err := a.needsSecondFactor(ctx, rec)
+	switch {
+	case err != nil:
+		d, err = failed(rec.Name, err)
+	case !need:
+		d, err = a.passwordAlone(ctx, rec.Name, password, "password_only")
+	case rec.State != store.StateActive:
+		d, err = a.notEnrolled(ctx, rec, password)
+	default:
+		return Decision{}, false, nil
+	}
+	return d, true, err
 }
 
 // codeOnly serves otp-only: the user must exist, be enabled and enrolled;
@@ -86,15 +98,8 @@ func (a *Authenticator) passwordOnly(ctx context.Context, rec store.User, passwo
 // challengeFirst serves the first request of challenge mode: the password,
 // then an Access-Challenge asking for the code.
 func (a *Authenticator) challengeFirst(ctx context.Context, rec store.User, req Request) (Decision, error) {
-	need, err := a.needsSecondFactor(ctx, rec)
-	if err != nil {
-		return failed(rec.Name, err)
-	}
-	if !need {
-		return a.passwordAlone(ctx, rec.Name, req.Password, "password_only")
-	}
-	if rec.State != store.StateActive {
-		return a.notEnrolled(ctx, rec, req.Password)
+	if d, done, err := a.withoutSecondFactor(ctx, rec, req.Password); done {
+		return d, err
 	}
 	if _, err := a.dir.Authenticate(ctx, rec.Name, req.Password); err != nil {
 		return a.passwordFailed(rec.Name, err)
@@ -106,15 +111,8 @@ func (a *Authenticator) challengeFirst(ctx context.Context, rec store.User, req 
 // challenge. A code-shaped tail that does not verify is taken as part of
 // the password; if that password is wrong too, the failure is counted.
 func (a *Authenticator) auto(ctx context.Context, rec store.User, req Request) (Decision, error) {
-	need, err := a.needsSecondFactor(ctx, rec)
-	if err != nil {
-		return failed(rec.Name, err)
-	}
-	if !need {
-		return a.passwordAlone(ctx, rec.Name, req.Password, "password_only")
-	}
-	if rec.State != store.StateActive {
-		return a.notEnrolled(ctx, rec, req.Password)
+	if d, done, err := a.withoutSecondFactor(ctx, rec, req.Password); done {
+		return d, err
 	}
 	password, code, split := splitSecondFactor(req.Password, rec.TOTP.Digits, req.Separator)
 	if split {
