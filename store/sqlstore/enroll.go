@@ -117,7 +117,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, name string, digest []byte,
 	if len(digest) == 0 {
 		return store.ErrNotFound
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeBatched(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ?1
 			WHERE user_name = ?2 AND digest = ?3 AND used_at IS NULL`, now.UnixMicro(), name, digest)
 		if err := oneRow(res, err, store.ErrNotFound); err != nil {

@@ -14,8 +14,10 @@ import (
 // follow-up read only tells ErrReplay from ErrNotFound after a refusal.
 func (s *Store) AcceptStep(ctx context.Context, name string, step int64, drift int, now time.Time) error {
 	s.observe(now)
-	res, err := s.stmts.accept.ExecContext(ctx, step, drift, now.UnixMicro(), name)
-	err = oneRow(res, err, store.ErrReplay)
+	err := s.writeBatched(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, s.stmts.accept).ExecContext(ctx, step, drift, now.UnixMicro(), name)
+		return oneRow(res, err, store.ErrReplay)
+	})
 	if !errors.Is(err, store.ErrReplay) {
 		return wrap("accept step", err)
 	}
@@ -46,8 +48,10 @@ func (s *Store) RecordFailure(ctx context.Context, name string, f store.Failure)
 		newFailures, newLock = 0, sql.NullInt64{Int64: lock, Valid: true}
 	}
 	var until sql.NullInt64
-	err := s.stmts.failure.QueryRowContext(ctx, name, fp, f.MaxFailures, lock,
-		f.Now.UnixMicro(), newFailures, newLock).Scan(&until)
+	err := s.writeBatched(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return tx.StmtContext(ctx, s.stmts.failure).QueryRowContext(ctx, name, fp, f.MaxFailures, lock,
+			f.Now.UnixMicro(), newFailures, newLock).Scan(&until)
+	})
 	if err != nil {
 		return time.Time{}, wrap("record failure", err)
 	}

@@ -66,8 +66,13 @@ type Store struct {
 	stmts  statements
 	// seen is the latest caller time (Unix µs) passed to any method; expired
 	// challenges are purged against it, never against this host's clock.
-	seen      atomic.Int64
-	closeOnce sync.Once
+	seen atomic.Int64
+	// writes feeds the batch writer (see writeBatched); closing stops it
+	// and writerDone tells it has stopped.
+	writes     chan batchedWrite
+	closing    chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
 	closeErr  error
 }
 
@@ -93,7 +98,8 @@ func openWith(ctx context.Context, opts Options, extra url.Values) (*Store, erro
 	if err := createFile(opts.Path); err != nil {
 		return nil, err
 	}
-	s := &Store{sealer: sealer}
+	s := &Store{sealer: sealer, writes: make(chan batchedWrite), closing: make(chan struct{}), writerDone: make(chan struct{})}
+	go s.batchWriter()
 	if err := s.open(ctx, opts.Path, syncMode, busy, extra); err != nil {
 		s.Close()
 		return nil, err
@@ -199,6 +205,8 @@ func (s *Store) Ping(ctx context.Context) error {
 // first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.closing)
+		<-s.writerDone
 		errs := []error{s.stmts.close()}
 		if s.read != nil {
 			errs = append(errs, s.read.Close())
