@@ -73,7 +73,7 @@ type Store struct {
 	closing    chan struct{}
 	writerDone chan struct{}
 	closeOnce  sync.Once
-	closeErr  error
+	closeErr   error
 }
 
 var _ store.Store = (*Store)(nil)
