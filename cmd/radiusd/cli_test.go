@@ -218,6 +218,14 @@ func TestHashPassword(t *testing.T) {
 	if code != exitOK || !strings.HasPrefix(out, "$2a$04$") {
 		t.Fatalf("exit %d out %q err %q", code, out, errs)
 	}
+	out, _, code = c.run("pw-from-a-script\n", "hash-password", "--json", "--cost", "4")
+	var h struct {
+		PasswordHash string `json:"password_hash"`
+	}
+	mustJSON(t, out, &h)
+	if code != exitOK || !strings.HasPrefix(h.PasswordHash, "$2a$04$") {
+		t.Fatalf("--json: exit %d out %q", code, out)
+	}
 	if _, _, code := c.run("", "hash-password"); code != exitFailure {
 		t.Fatalf("empty stdin: exit %d", code)
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 func cmdHashPassword(args []string, s streams) int {
-	c := newCommand("hash-password", "hash-password [--cost N] < password", false, s)
+	c := newCommand("hash-password", "hash-password [--cost N] [--json] < password", true, s)
 	cost := c.fs.Int("cost", 10, "bcrypt `cost` (4 to 31; each step doubles the work)")
 	if _, code, ok := c.parse(args, 0, s); !ok {
 		return code
@@ -26,6 +26,9 @@ func cmdHashPassword(args []string, s streams) int {
 	clear(pw)
 	if err != nil {
 		return fail(s.err, "%v", err)
+	}
+	if c.json {
+		return printJSON(s, map[string]string{"password_hash": hash})
 	}
 	fmt.Fprintln(s.out, hash)
 	return exitOK

@@ -41,7 +41,7 @@ Usage:
   radiusd user unlock USER           clear a lockout
   radiusd user policy USER required|exempt|default
   radiusd user import FILE           import TOTP secrets (CSV or JSON lines; "-" is stdin)
-  radiusd hash-password              read a password from stdin, print a bcrypt hash
+  radiusd hash-password              read a password from stdin, print a bcrypt hash (--cost N)
 
 Every command takes --config FILE (default radiusd.yaml); commands that print
 data take --json. Exit status: 0 success, 1 failure, 2 usage error.
