@@ -19,7 +19,7 @@ func TestReloadOnHangup(t *testing.T) {
 
 	s.opts.users = []user{alice, carol}
 	s.writeUsers()
-	s.hangup("users file reloaded")
+	s.hangup("users file loaded")
 	expect(t, s.auth(pap("carol", carol.password)...), accept, "")
 
 	s.writeFile("users.yaml", "users:\n  - name: alice\n    bogus_key: 1\n", 0o644)

@@ -178,7 +178,7 @@ func TestUnsupportedMethodLogsWarning(t *testing.T) {
 	s, logs, _ := newTestServer(t, Options{}, &fakeAuth{})
 	req := buildRequest(t, testSecret, withMA(), withUser("alice"), withAttr(rfc2865.CHAPPassword_Type, make([]byte, 17)))
 	s.HandlePacket(t.Context(), req, testRemote)
-	if !strings.Contains(logs.String(), `"level":"WARN","msg":"radius authentication method not supported","component":"radiussrv","reason":"chap_unsupported"`) {
+	if !strings.Contains(logs.String(), `"level":"WARN","msg":"radius authentication method not supported","component":"radiussrv","reason":"chap_unsupported","user":"alice"`) {
 		t.Errorf("no warning naming chap_unsupported:\n%s", logs)
 	}
 }

@@ -51,14 +51,16 @@ type papRequest struct {
 // Authenticator; username is then set if it was valid.
 func decodePAP(p *radius.Packet, key []byte) (papRequest, string) {
 	var req papRequest
+	name, nameOK := userName(p.Attributes)
+	if nameOK {
+		req.username = name // also for the log line of an unsupported method
+	}
 	if reason := unsupportedMethod(p.Attributes); reason != "" {
 		return req, reason
 	}
-	name, ok := userName(p.Attributes)
-	if !ok {
+	if !nameOK {
 		return req, reasonBadUserName
 	}
-	req.username = name
 	states := values(p.Attributes, rfc2865.State_Type)
 	if len(states) > 1 {
 		return req, reasonBadState

@@ -212,6 +212,27 @@ func TestImport(t *testing.T) {
 	}
 }
 
+// TestImportEnrollOutput: what "user enroll --json" prints on one site
+// imports on another, indented as it is.
+func TestImportEnrollOutput(t *testing.T) {
+	from, to := newCLI(t), newCLI(t)
+	var export strings.Builder
+	for _, u := range []string{"alice", "bob"} {
+		export.WriteString(from.ok("user", "enroll", "--config", from.config, "--json", u))
+	}
+	if strings.Contains(export.String(), `\u0026`) {
+		t.Errorf("enroll --json escapes & in the URI: %s", export.String())
+	}
+	out, errs, code := to.run(export.String(), "user", "import", "--config", to.config, "--json", "-")
+	if code != exitOK || !strings.Contains(out, `"imported": 2`) {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	_, errs, code = to.run("{\"user\": \"carol\",\n \"secret\": 7}\n", "user", "import", "--config", to.config, "-")
+	if code != exitFailure || !strings.Contains(errs, "line 1: not a valid JSON object") {
+		t.Fatalf("bad JSON: exit %d %q", code, errs)
+	}
+}
+
 func TestHashPassword(t *testing.T) {
 	c := newCLI(t)
 	out, errs, code := c.run("hunter2-but-longer\n", "hash-password", "--cost", "4")

@@ -115,10 +115,8 @@ func reloadOnHangup(ctx context.Context, path string, srv *radiussrv.Server, dir
 			return
 		case <-hup:
 		}
-		if err := dir.Reload(); err != nil {
+		if err := dir.Reload(); err != nil { // a successful reload logs itself
 			logger.Error("reload users file refused; keeping the running set", "err", err)
-		} else {
-			logger.Info("users file reloaded", "users", dir.Len())
 		}
 		if err := reloadClients(path, srv); err != nil {
 			logger.Error("reload clients refused; keeping the running set", "err", err)

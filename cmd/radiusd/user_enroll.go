@@ -58,7 +58,7 @@ func userEnroll(ctx context.Context, ss *session, c *command, args []string, fla
 		BlackChar: qrterminal.BLACK_BLACK, WhiteChar: qrterminal.WHITE_WHITE,
 		BlackWhiteChar: qrterminal.BLACK_WHITE, WhiteBlackChar: qrterminal.WHITE_BLACK,
 	})
-	fmt.Fprintf(s.out, "\nScan the QR code or type the key into an authenticator app, then activate with:\n  radiusd user confirm %s CODE\n", en.User)
+	fmt.Fprintf(s.out, "\nScan the QR code or type the key into an authenticator app, then activate with:\n  radiusd user confirm --config %s %s CODE\n", c.config, en.User)
 	return exitOK
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -113,6 +112,13 @@ func printImport(c *command, s streams, rep importReport, note string) {
 	fmt.Fprintf(s.out, "imported %d, skipped %d\n", rep.Imported, rep.Skipped)
 }
 
+// importEntry is one row of an import file, not yet validated.
+type importEntry struct {
+	line int
+	row  importJSON
+	err  error
+}
+
 // parseImport reads every row, reporting each bad one by line number:
 // unreadable fields, bad secrets or parameters, duplicates, and users who
 // are already enrolled (unless force).
@@ -120,30 +126,84 @@ func (ss *session) parseImport(ctx context.Context, data []byte, force bool) ([]
 	var rows []importRow
 	var rep importReport
 	seen := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") || n == 1 && strings.HasPrefix(strings.ToLower(line), "user,") {
-			continue
-		}
-		r, err := ss.parseImportLine(line)
+	entries := splitCSV(data)
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
+		entries = splitJSON(data)
+	}
+	for _, e := range entries {
+		r, err := e.row, e.err
+		var row importRow
 		if err == nil {
-			err = ss.checkImportable(ctx, r.name, seen, force)
+			row, err = ss.toImportRow(r)
+		}
+		if err == nil {
+			err = ss.checkImportable(ctx, row.name, seen, force)
 		}
 		if err != nil {
-			rep.Errors = append(rep.Errors, importError{Line: n, Error: err.Error()})
+			rep.Errors = append(rep.Errors, importError{Line: e.line, Error: err.Error()})
 			continue
 		}
-		r.line, seen[r.name] = n, n
-		rows = append(rows, r)
-	}
-	if err := sc.Err(); err != nil {
-		rep.Errors = append(rep.Errors, importError{Error: "read: " + err.Error()})
+		row.line, seen[row.name] = e.line, e.line
+		rows = append(rows, row)
 	}
 	return rows, rep
 }
 
+// splitCSV reads "user,secret[,digits,period,algorithm]" lines, or JSON
+// objects of one line each; blank lines, # comments and a header line are
+// skipped.
+func splitCSV(data []byte) []importEntry {
+	var out []importEntry
+	for n, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") || n == 0 && strings.HasPrefix(strings.ToLower(line), "user,") {
+			continue
+		}
+		e := importEntry{line: n + 1}
+		if strings.HasPrefix(line, "{") {
+			e.err = parseJSONLine(line, &e.row)
+		} else {
+			e.err = parseImportCSV(line, &e.row)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// errBadJSON describes an unreadable JSON row.
+var errBadJSON = errors.New("not a valid JSON object with user, secret, digits, period, algorithm")
+
+// parseJSONLine reads one JSON object that fills a line.
+func parseJSONLine(line string, j *importJSON) error {
+	dec := json.NewDecoder(strings.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(j); err != nil || dec.More() {
+		return errBadJSON
+	}
+	return nil
+}
+
+// splitJSON reads a stream of JSON objects with the field names of "user
+// enroll --json": one per line, or indented as that command prints them.
+func splitJSON(data []byte) []importEntry {
+	var out []importEntry
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	for {
+		start := int(dec.InputOffset()) // where the next object starts, after blanks
+		for start < len(data) && strings.ContainsRune(" \t\r\n", rune(data[start])) {
+			start++
+		}
+		e := importEntry{line: 1 + bytes.Count(data[:start], []byte("\n"))}
+		if err := dec.Decode(&e.row); err == io.EOF {
+			return out
+		} else if err != nil {
+			e.err = errBadJSON
+			return append(out, e) // the rest of the stream cannot be trusted
+		}
+		out = append(out, e)
+	}
+}
 func (ss *session) checkImportable(ctx context.Context, name string, seen map[string]int, force bool) error {
 	if first, dup := seen[name]; dup {
 		return fmt.Errorf("user %s already appears on line %d", quote(name), first)
@@ -161,18 +221,8 @@ func (ss *session) checkImportable(ctx context.Context, name string, seen map[st
 	return nil
 }
 
-// parseImportLine parses one CSV or JSON line; errors never hold the secret.
-func (ss *session) parseImportLine(line string) (importRow, error) {
-	var j importJSON
-	if strings.HasPrefix(line, "{") {
-		dec := json.NewDecoder(strings.NewReader(line))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&j); err != nil {
-			return importRow{}, errors.New("not a valid JSON object with user, secret, digits, period, algorithm")
-		}
-	} else if err := parseImportCSV(line, &j); err != nil {
-		return importRow{}, err
-	}
+// toImportRow validates one row; errors never hold the secret.
+func (ss *session) toImportRow(j importJSON) (importRow, error) {
 	name, err := ss.accounts.Name(j.User)
 	if err != nil {
 		return importRow{}, fmt.Errorf("user %s is not a valid user name", quote(j.User))

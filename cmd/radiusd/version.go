@@ -46,6 +46,7 @@ func cmdVersion(args []string, s streams) int {
 func printJSON(s streams, v any) int {
 	enc := json.NewEncoder(s.out)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // keep the & of otpauth:// URIs readable
 	if err := enc.Encode(v); err != nil {
 		return fail(s.err, "write JSON: %v", err)
 	}
