@@ -271,3 +271,21 @@ func waitExit(cmd *exec.Cmd, limit time.Duration) error {
 		return fmt.Errorf("no exit within %v", limit)
 	}
 }
+
+// TestKeyFileReplaced: a database opened with another valid key file (a
+// wrong one, or one radiusd created after the original went missing) is
+// refused at start with a clear error, not on every login.
+func TestKeyFileReplaced(t *testing.T) {
+	t.Parallel()
+	alice := newUser("alice")
+	s := startServer(t, options{users: []user{alice}})
+	s.enroll(alice)
+	s.stop()
+	s.writeFile("data/radiusd.key", randomKey(), 0o600)
+	res, exited := s.serveExit(nil)
+	if !exited {
+		t.Fatal("radiusd serve started with another key file")
+	}
+	checkFailure(t, "serve", res, "key file does not match this database")
+	checkFailure(t, "check", s.cli("check"), "key file does not match this database")
+}

@@ -166,6 +166,9 @@ func (s *Store) open(ctx context.Context, path, syncMode string, busyMS int64, e
 	if err := migrate(ctx, s.write); err != nil {
 		return err
 	}
+	if err := s.checkKey(ctx); err != nil {
+		return err
+	}
 	s.read, err = sql.Open(driverName, dsn(path, extra, url.Values{
 		"_busy_timeout": {busy}, "_query_only": {"1"}, "_foreign_keys": {"1"},
 	}))

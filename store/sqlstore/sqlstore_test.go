@@ -119,13 +119,8 @@ func TestSealedSecret(t *testing.T) {
 	}
 	s.Close()
 
-	other, err := Open(ctx, Options{Path: path, Key: secret.New(bytes.Repeat([]byte{9}, 32))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	if _, err := other.Get(ctx, "alice"); err == nil {
-		t.Error("Get with the wrong master key succeeded")
+	if _, err := Open(ctx, Options{Path: path, Key: secret.New(bytes.Repeat([]byte{9}, 32))}); !errors.Is(err, ErrWrongKey) {
+		t.Errorf("Open with the wrong master key: %v, want ErrWrongKey", err)
 	}
 }
 
@@ -348,4 +343,24 @@ func mustDo(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestWrongKeyRefused: a database opened with another key file fails at
+// Open with ErrWrongKey, not later on every login.
+func TestWrongKeyRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "radiusd.db")
+	key := func(b byte) secret.Value { return secret.New(bytes.Repeat([]byte{b}, store.KeySize)) }
+	s, err := Open(t.Context(), Options{Path: path, Key: key(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(t.Context(), Options{Path: path, Key: key(2)}); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("open with another key: %v", err)
+	}
+	s, err = Open(t.Context(), Options{Path: path, Key: key(1)})
+	if err != nil {
+		t.Fatalf("reopen with the right key: %v", err)
+	}
+	s.Close()
 }
