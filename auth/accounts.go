@@ -122,7 +122,7 @@ func (a *Accounts) Confirm(ctx context.Context, user, code string) ([]string, er
 	}
 	now := a.opts.Now()
 	p := otp.Params{Digits: rec.TOTP.Digits, Period: rec.TOTP.Period, Algorithm: rec.TOTP.Algorithm}
-	m, ok := otp.Verify(rec.TOTP.Secret, p, code, now, a.opts.Skew, 0, 0)
+	m, ok := otp.Verify(rec.TOTP.Secret, p, code, now, otp.Window{Skew: a.opts.Skew})
 	if !ok {
 		return nil, ErrWrongCode
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -120,8 +121,13 @@ func (a *Authenticator) verifySecondFactor(ctx context.Context, rec store.User, 
 func (a *Authenticator) useTOTP(ctx context.Context, rec store.User, code string) (string, error) {
 	now := a.opts.Now()
 	params := otp.Params{Digits: rec.TOTP.Digits, Period: rec.TOTP.Period, Algorithm: rec.TOTP.Algorithm}
-	m, ok := otp.Verify(rec.TOTP.Secret, params, code, now, a.opts.Skew, rec.Drift, a.opts.MaxDrift)
+	w := otp.Window{Skew: a.opts.Skew, Drift: rec.Drift, MaxDrift: a.opts.MaxDrift, After: rec.LastStep}
+	m, ok := otp.Verify(rec.TOTP.Secret, params, code, now, w)
 	if !ok {
+		w.After = math.MinInt64 // tell a used code from a wrong one, for the log
+		if _, used := otp.Verify(rec.TOTP.Secret, params, code, now, w); used {
+			return "replayed_code", nil
+		}
 		return "bad_code", nil
 	}
 	err := a.store.AcceptStep(ctx, rec.Name, m.Step, m.Offset, now)

@@ -64,29 +64,38 @@ func Code(s secret.Value, p Params, step int64) (string, error) {
 	return code, nil
 }
 
-// Verify reports whether code is valid for s at now, and which step it
-// matched. The window is the steps current±skew plus current+drift±skew,
-// where drift (the user's learned offset) is clamped to ±maxDrift, maxDrift
-// to [0, MaxDrift] and skew to [0, MaxSkew]. When several steps match, the
-// earliest wins, so that no later step is used up needlessly. Every
-// candidate is computed and compared in constant time. A code of the wrong
-// length or with non-digits, invalid params or an empty secret give
-// ok=false. It is safe for concurrent use.
+// Window says which time steps Verify tries: current±Skew and
+// current+Drift±Skew, where Drift (the user's learned offset) is clamped to
+// ±MaxDrift, MaxDrift to [0, MaxDrift] and Skew to [0, MaxSkew]. Only
+// steps later than After count: callers pass the user's last accepted
+// step, so that a code that happens to equal an already used step's code
+// still matches its own, later step.
+type Window struct {
+	Skew, Drift, MaxDrift int
+	After                 int64
+}
+
+// Verify reports whether code is valid for s at now inside w, and which
+// step it matched. When several steps match, the earliest wins, so that
+// no later step is used up needlessly. Every candidate is computed and
+// compared in constant time. A code of the wrong length or with
+// non-digits, invalid params or an empty secret give ok=false. It is safe
+// for concurrent use.
 //
 // Verify does not decide replay: the caller must have the store accept
-// Match.Step only if it is later than the last accepted step.
-func Verify(s secret.Value, p Params, code string, now time.Time, skew, drift, maxDrift int) (Match, bool) {
+// Match.Step only if it is still later than the last accepted step.
+func Verify(s secret.Value, p Params, code string, now time.Time, w Window) (Match, bool) {
 	if p.Validate() != nil || s.IsZero() || !isDigits(code, p.Digits) {
 		return Match{}, false
 	}
 	cur := Step(now, p.Period)
 	var m Match
 	found := false
-	for _, off := range window(skew, drift, maxDrift) {
+	for _, off := range window(w.Skew, w.Drift, w.MaxDrift) {
 		step := cur + int64(off)
 		want, err := Code(s, p, step)
-		if err != nil {
-			continue // negative step: before 1970
+		if err != nil || step <= w.After {
+			continue // before 1970, or already used
 		}
 		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 && !found {
 			m, found = Match{Step: step, Offset: off}, true

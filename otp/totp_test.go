@@ -41,7 +41,7 @@ func TestCodeRFC6238(t *testing.T) {
 				if err != nil || got != c.want {
 					t.Fatalf("Code = %q, %v; want %q", got, err, c.want)
 				}
-				m, ok := otp.Verify(c.key, p, c.want, now, 0, 0, 0)
+				m, ok := otp.Verify(c.key, p, c.want, now, otp.Window{})
 				if !ok || m.Offset != 0 || m.Step != otp.Step(now, 30) {
 					t.Fatalf("Verify = %+v, %v; want offset 0", m, ok)
 				}
@@ -134,7 +134,7 @@ func TestVerifyWindow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, ok := otp.Verify(rfcSHA1, p, codeAt(tt.codeOffset), now, tt.skew, tt.drift, tt.maxDrift)
+			m, ok := otp.Verify(rfcSHA1, p, codeAt(tt.codeOffset), now, otp.Window{Skew: tt.skew, Drift: tt.drift, MaxDrift: tt.maxDrift})
 			if ok != tt.wantOK {
 				t.Fatalf("ok = %v, want %v", ok, tt.wantOK)
 			}
@@ -172,7 +172,7 @@ func TestVerifyRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if m, ok := otp.Verify(tt.s, tt.p, tt.code, now, 1, 0, 0); ok {
+			if m, ok := otp.Verify(tt.s, tt.p, tt.code, now, otp.Window{Skew: 1}); ok {
 				t.Fatalf("Verify accepted: %+v", m)
 			}
 		})
@@ -198,7 +198,7 @@ func TestVerifyPeriod60(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, ok := otp.Verify(rfcSHA256, p, code, issued.Add(tt.later), 1, 0, 0)
+			m, ok := otp.Verify(rfcSHA256, p, code, issued.Add(tt.later), otp.Window{Skew: 1})
 			if ok != tt.wantOK || (ok && m.Offset != tt.wantOffset) {
 				t.Fatalf("Verify = %+v, %v; want offset %d, %v", m, ok, tt.wantOffset, tt.wantOK)
 			}
@@ -213,10 +213,10 @@ func TestVerifyBefore1970(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, ok := otp.Verify(rfcSHA1, p, code, time.Unix(10, 0), 1, 0, 0); !ok || m.Step != 0 {
+	if m, ok := otp.Verify(rfcSHA1, p, code, time.Unix(10, 0), otp.Window{Skew: 1, After: -1}); !ok || m.Step != 0 {
 		t.Fatalf("Verify = %+v, %v", m, ok)
 	}
-	if _, ok := otp.Verify(rfcSHA1, p, code, time.Unix(-100, 0), 1, 0, 0); ok {
+	if _, ok := otp.Verify(rfcSHA1, p, code, time.Unix(-100, 0), otp.Window{Skew: 1, After: -1}); ok {
 		t.Fatal("Verify accepted a code far before 1970")
 	}
 }
@@ -230,8 +230,39 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok := otp.Verify(rfcSHA1, p, code, now, 1, 0, 0); !ok {
+		if _, ok := otp.Verify(rfcSHA1, p, code, now, otp.Window{Skew: 1}); !ok {
 			b.Fatal("not ok")
 		}
+	}
+}
+
+// TestVerifyAfter: steps at or before Window.After (the last accepted
+// step) never match, so a code equal to a used step's code still matches
+// its own later step instead of being refused as a replay.
+func TestVerifyAfter(t *testing.T) {
+	p := otp.Params{Digits: 6, Period: 30, Algorithm: "SHA1"}
+	now := time.Unix(1_700_000_000, 0)
+	cur := otp.Step(now, 30)
+	for _, tt := range []struct {
+		name   string
+		offset int64
+		after  int64
+		ok     bool
+	}{
+		{"current step, nothing used", 0, cur - 5, true},
+		{"current step already used", 0, cur, false},
+		{"next step after current used", 1, cur, true},
+		{"previous step after current used", -1, cur, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, err := otp.Code(rfcSHA1, p, cur+tt.offset)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, ok := otp.Verify(rfcSHA1, p, code, now, otp.Window{Skew: 1, After: tt.after})
+			if ok != tt.ok || ok && m.Step != cur+tt.offset {
+				t.Fatalf("Verify = %+v, %v; want step %d, %v", m, ok, cur+tt.offset, tt.ok)
+			}
+		})
 	}
 }
