@@ -19,7 +19,7 @@ port=$((20000 + RANDOM % 20000))
 secret=bench-secret-0123456789abcdefghij
 printf %s "$secret" >"$work/client.secret"
 printf %s 'bench-password' >"$work/pw.txt"
-total=$((USERS * 3 + 2000 + 20000)) # three code ranges, duplicates, password+code
+total=$((USERS * 3 + 3 * 6000 + 3 * 10000)) # ranges: code ×3, duplicates ×3, password+code ×3
 
 config() { # mode
   cat >"$work/radiusd.yaml" <<YAML
@@ -99,9 +99,13 @@ for round in $(seq "$ROUNDS"); do
   done
   for c in 8 32 128; do load "status-server" status "$c" 0 1; done
   for c in 8 32 128; do load "reject (wrong code)" reject "$c" 0 1000; done
-  for c in 8 32 128; do load "duplicate replies" duplicate "$c" $((3 * USERS)) 2000; done
+  for i in 0 1 2; do
+    load "duplicate replies" duplicate $((8 * 4 ** i)) $((3 * USERS + i * 6000)) 6000
+  done
 done
 stop
 start password+otp
-for c in 8 32 128; do load "password+code" password-code "$c" $((3 * USERS + 2000)) 20000 --password-file "$work/pw.txt"; done
+for i in 0 1 2; do
+  load "password+code" password-code $((8 * 4 ** i)) $((3 * USERS + 18000 + i * 10000)) 10000 --password-file "$work/pw.txt"
+done
 stop
