@@ -7,12 +7,11 @@ import (
 	"fmt"
 )
 
-// userColumns are the columns scanUser reads, in order. The last one counts
-// the unused recovery codes.
+// userColumns are the columns scanUser reads, in order. recovery_left is
+// kept by triggers on recovery_codes (migration 0003).
 const userColumns = `name, state, totp_secret, totp_digits, totp_period, totp_algorithm,
 	last_step, drift, policy, failures, locked_until, enrolled_at, last_used,
-	grace_started, created_at,
-	(SELECT count(*) FROM recovery_codes r WHERE r.user_name = u.name AND r.used_at IS NULL)`
+	grace_started, created_at, recovery_left`
 
 // SQL of the statements prepared once at Open: the request path.
 const (
