@@ -1,5 +1,7 @@
 // Package sqlstore is the SQLite driver of store.Store, on database/sql
-// with the pure-Go modernc.org/sqlite driver (no cgo).
+// with mattn/go-sqlite3 (SQLite's C library through cgo) where cgo is
+// available, else the pure-Go modernc.org/sqlite; see driver_cgo.go for
+// why.
 //
 // It imports radiusd/store, radiusd/secret, database/sql and the SQLite
 // driver; it must never import auth, radiussrv, directory or config. Only

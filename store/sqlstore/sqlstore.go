@@ -15,18 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver: pure Go, no cgo
-
 	"radiusd/secret"
 	"radiusd/store"
 )
-
-// driverName is the database/sql driver of modernc.org/sqlite. It was
-// chosen over mattn/go-sqlite3 by BenchmarkAcceptPath: mattn was about 20%
-// faster with synchronous=normal (both far above the request rate needed)
-// and no faster with full, which waits for fsync; modernc needs no C
-// compiler, so radiusd builds with CGO_ENABLED=0 and cross-compiles.
-const driverName = "sqlite"
 
 // Synchronous modes for Options.Synchronous; see the package doc.
 const (
