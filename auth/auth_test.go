@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"radiusd/codes"
+	"radiusd/directory/directorytest"
 	"radiusd/otp"
 	"radiusd/secret"
 	"radiusd/store"
@@ -25,7 +26,7 @@ var (
 
 type env struct {
 	a    *Authenticator
-	dir  *fakeDir
+	dir  *directorytest.Fake
 	st   *fakeStore
 	now  time.Time
 	sec  secret.Value
@@ -35,10 +36,10 @@ type env struct {
 func newEnv(t *testing.T, mutate func(*Options)) *env {
 	t.Helper()
 	e := &env{
-		dir: &fakeDir{users: map[string]fakeEntry{
-			"alice": {password: pw, groups: []string{"vpn-users"}},
-			"bob":   {password: pw, groups: []string{"staff"}},
-			"carol": {password: pw, disabled: true},
+		dir: &directorytest.Fake{Users: map[string]directorytest.FakeUser{
+			"alice": {Password: pw, Groups: []string{"vpn-users"}},
+			"bob":   {Password: pw, Groups: []string{"staff"}},
+			"carol": {Password: pw, Disabled: true},
 		}},
 		st:   newFakeStore(),
 		now:  t0,

@@ -95,8 +95,8 @@ func TestDecisionTable(t *testing.T) {
 			if d.Result != tt.want || d.Reason != tt.reason {
 				t.Errorf("got %v/%s, want %v/%s", d.Result, d.Reason, tt.want, tt.reason)
 			}
-			if e.dir.binds != tt.binds {
-				t.Errorf("password checks = %d, want %d", e.dir.binds, tt.binds)
+			if e.dir.AuthenticateCalls() != tt.binds {
+				t.Errorf("password checks = %d, want %d", e.dir.AuthenticateCalls(), tt.binds)
 			}
 			if !strings.Contains(d.ReplyMessage, tt.msgHas) {
 				t.Errorf("Reply-Message %q does not contain %q", d.ReplyMessage, tt.msgHas)

@@ -7,58 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"radiusd/directory"
 	"radiusd/store"
 )
-
-// fakeDir is a Directory from a map, counting password checks and lookups.
-type fakeDir struct {
-	mu      sync.Mutex
-	users   map[string]fakeEntry
-	err     error // returned by every call when set
-	binds   int
-	lookups int
-}
-
-type fakeEntry struct {
-	password string
-	groups   []string
-	disabled bool
-}
-
-func (d *fakeDir) Authenticate(_ context.Context, name, password string) (directory.User, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.binds++
-	if d.err != nil {
-		return directory.User{}, d.err
-	}
-	e, ok := d.users[name]
-	if !ok || password == "" || e.password != password {
-		return directory.User{}, directory.ErrInvalidCredentials
-	}
-	if e.disabled {
-		return directory.User{}, directory.ErrDisabled
-	}
-	return directory.User{Name: name, Groups: e.groups}, nil
-}
-
-func (d *fakeDir) Lookup(_ context.Context, name string) (directory.User, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.lookups++
-	if d.err != nil {
-		return directory.User{}, d.err
-	}
-	e, ok := d.users[name]
-	if !ok {
-		return directory.User{}, directory.ErrNotFound
-	}
-	if e.disabled {
-		return directory.User{}, directory.ErrDisabled
-	}
-	return directory.User{Name: name, Groups: e.groups}, nil
-}
 
 // fakeStore is an in-memory Store with the same contract as store.Store.
 type fakeStore struct {

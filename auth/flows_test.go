@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"radiusd/directory/directorytest"
 	"strings"
 	"testing"
 	"time"
@@ -56,8 +57,8 @@ func TestLockout(t *testing.T) {
 	if d.Result != Reject || d.Reason != "locked" || d.ReplyMessage != msgLocked {
 		t.Fatalf("locked user with right code: %v/%s %q", d.Result, d.Reason, d.ReplyMessage)
 	}
-	if e.dir.binds != 0 {
-		t.Fatalf("binds = %d while locked", e.dir.binds)
+	if e.dir.AuthenticateCalls() != 0 {
+		t.Fatalf("binds = %d while locked", e.dir.AuthenticateCalls())
 	}
 	if !strings.Contains(e.logs.String(), "user locked out") {
 		t.Fatalf("no lockout log line: %s", e.logs)
@@ -93,8 +94,8 @@ func TestChallengeFollowUp(t *testing.T) {
 	if d := answer("vpn", "Alice", " "+e.code(t, 0)+" ", second.State); d.Result != Accept || d.Reason != "challenge_code" {
 		t.Fatalf("answer: %v/%s", d.Result, d.Reason)
 	}
-	if e.dir.binds != 2 {
-		t.Fatalf("binds = %d, want 2 (one per first request)", e.dir.binds)
+	if e.dir.AuthenticateCalls() != 2 {
+		t.Fatalf("binds = %d, want 2 (one per first request)", e.dir.AuthenticateCalls())
 	}
 	third := e.do(t, ModeChallenge, "alice", pw)
 	e.now = e.now.Add(3 * time.Minute)
@@ -119,7 +120,7 @@ func TestClockWarning(t *testing.T) {
 	e := newEnv(t, nil)
 	for i := range 25 {
 		name := "user" + string(rune('a'+i))
-		e.dir.users[name] = fakeEntry{}
+		e.dir.Users[name] = directorytest.FakeUser{}
 		e.enroll(name)
 		if d := e.do(t, ModeOTPOnly, name, e.code(t, 1)); d.Result != Accept {
 			t.Fatalf("%s: %v/%s", name, d.Result, d.Reason)
@@ -137,9 +138,9 @@ func TestBackendErrorsFailClosed(t *testing.T) {
 		set  func(e *env)
 	}{
 		{"store down", ModePasswordOTP, func(e *env) { e.st.err = errBackend }},
-		{"directory down, append", ModePasswordOTP, func(e *env) { e.dir.err = errBackend }},
-		{"directory down, otp-only", ModeOTPOnly, func(e *env) { e.dir.err = errBackend }},
-		{"directory down, challenge", ModeChallenge, func(e *env) { e.dir.err = errBackend }},
+		{"directory down, append", ModePasswordOTP, func(e *env) { e.dir.Err = errBackend }},
+		{"directory down, otp-only", ModeOTPOnly, func(e *env) { e.dir.Err = errBackend }},
+		{"directory down, challenge", ModeChallenge, func(e *env) { e.dir.Err = errBackend }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, nil)
