@@ -1,9 +1,12 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"radiusd/auth"
 	"radiusd/config"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -50,5 +53,32 @@ func TestModesAgree(t *testing.T) {
 	}
 	if got := config.Modes(); !slices.Equal(got, want) {
 		t.Fatalf("config.Modes() = %v, auth.Modes = %v", got, want)
+	}
+}
+
+// TestNoUnsafeRADIUSHelpers bans what STYLE.md B4 bans outside tests:
+// layeh's debug package (it prints decrypted passwords) and the
+// rfc2865.*_Get helpers (they swallow errors).
+func TestNoUnsafeRADIUSHelpers(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "radiusd/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	if slices.Contains(strings.Fields(string(out)), "layeh.com/radius/debug") {
+		t.Error("a radiusd package imports layeh.com/radius/debug")
+	}
+	files, err := exec.Command("git", "-C", "../..", "ls-files", "--", "*.go", ":!:*_test.go").Output()
+	if err != nil {
+		t.Skipf("git ls-files: %v", err)
+	}
+	getter := regexp.MustCompile(`rfc\d+\.\w+_Get(Strings?)?\(`)
+	for _, f := range strings.Fields(string(files)) {
+		src, err := os.ReadFile(filepath.Join("..", "..", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if getter.Match(src) {
+			t.Errorf("%s calls an rfc*_Get helper, which swallows errors", f)
+		}
 	}
 }
