@@ -47,6 +47,7 @@ type Config struct {
 	Policy        Policy        `yaml:"policy"`
 	Challenge     Challenge     `yaml:"challenge"`
 	Lockout       Lockout       `yaml:"lockout"`
+	Replies       []Reply       `yaml:"replies"`
 	Log           Log           `yaml:"log"`
 }
 
@@ -100,11 +101,42 @@ type Store struct {
 
 // Directory selects and configures the user directory.
 type Directory struct {
-	Backend string `yaml:"backend"` // file
+	Backend string `yaml:"backend"` // file | ldap
 	File    string `yaml:"file"`    // users file for the file backend
 	// MaxConcurrentHashes bounds parallel password hash checks; 0 means the
 	// number of CPUs.
-	MaxConcurrentHashes int `yaml:"max_concurrent_hashes"`
+	MaxConcurrentHashes int  `yaml:"max_concurrent_hashes"`
+	LDAP                LDAP `yaml:"ldap"` // the ldap backend
+}
+
+// LDAP configures the ldap backend (OpenLDAP or Active Directory).
+type LDAP struct {
+	Flavor             string        `yaml:"flavor"`               // openldap | ad
+	URLs               []string      `yaml:"urls"`                 // ldap:// or ldaps://, tried in order
+	StartTLS           bool          `yaml:"start_tls"`            // upgrade ldap:// connections
+	CAFile             string        `yaml:"ca_file"`              // PEM CA bundle; "" = system roots
+	InsecureSkipVerify bool          `yaml:"insecure_skip_verify"` // testing only; logged loudly
+	ServerName         string        `yaml:"server_name"`          // TLS name override
+	BindDN             string        `yaml:"bind_dn"`              // service account ("" = anonymous)
+	BindPasswordFile   string        `yaml:"bind_password_file"`   // its password, one line, 0600
+	BaseDN             string        `yaml:"base_dn"`              // user searches, subtree
+	UserFilter         string        `yaml:"user_filter"`          // "{username}" = the escaped name
+	Groups             LDAPGroups    `yaml:"groups"`
+	ConnectTimeout     time.Duration `yaml:"connect_timeout"`
+	PoolSize           int           `yaml:"pool_size"` // idle connections kept, per kind
+	CacheTTL           time.Duration `yaml:"cache_ttl"` // user DN and groups; never passwords
+
+	// BindPassword is read from BindPasswordFile by Parse.
+	BindPassword Secret `yaml:"-"`
+}
+
+// LDAPGroups says how a user's directory groups are found.
+type LDAPGroups struct {
+	// Search is one of member_of, group_of_names, group_of_unique_names,
+	// posix, ad_nested; "" takes the flavor's default.
+	Search        string `yaml:"search"`
+	BaseDN        string `yaml:"base_dn"`        // "" = ldap.base_dn
+	NameAttribute string `yaml:"name_attribute"` // default cn
 }
 
 // Usernames controls user name normalisation before any lookup.
@@ -197,5 +229,6 @@ func Parse(data []byte, baseDir string) (*Config, error) {
 		return nil, err
 	}
 	cfg.resolvePrefixes()
+	cfg.resolveReplies()
 	return cfg, nil
 }

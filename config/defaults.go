@@ -23,9 +23,11 @@ const (
 // with a zero value such as "skew: 0") overrides it.
 func defaults() Config {
 	return Config{
-		RADIUS:        RADIUS{RequestTimeout: DefaultRequestTimeout, DuplicateTTL: DefaultDuplicateTTL},
-		Store:         Store{Driver: "sqlite", Path: DefaultStorePath, KeyFile: DefaultKeyFile, Synchronous: "normal"},
-		Directory:     Directory{Backend: "file"},
+		RADIUS: RADIUS{RequestTimeout: DefaultRequestTimeout, DuplicateTTL: DefaultDuplicateTTL},
+		Store:  Store{Driver: "sqlite", Path: DefaultStorePath, KeyFile: DefaultKeyFile, Synchronous: "normal"},
+		Directory: Directory{Backend: "file", LDAP: LDAP{
+			Flavor: "openldap", ConnectTimeout: DefaultLDAPConnectTimeout, PoolSize: DefaultLDAPPoolSize,
+		}},
 		Usernames:     Usernames{Lowercase: true},
 		TOTP:          TOTP{Issuer: "radiusd", Digits: 6, Period: 30, Algorithm: "SHA1", Skew: 1, MaxDrift: 4},
 		RecoveryCodes: RecoveryCodes{Count: 8},
@@ -56,7 +58,8 @@ func (c *Config) applyDefaults() {
 
 // resolvePaths makes relative file paths relative to baseDir.
 func (c *Config) resolvePaths(baseDir string) {
-	for _, p := range []*string{&c.Store.Path, &c.Store.KeyFile, &c.Directory.File} {
+	l := &c.Directory.LDAP
+	for _, p := range []*string{&c.Store.Path, &c.Store.KeyFile, &c.Directory.File, &l.CAFile, &l.BindPasswordFile} {
 		*p = resolve(baseDir, *p)
 	}
 	for i := range c.Clients {

@@ -32,6 +32,8 @@ func FuzzParse(f *testing.F) {
 		"---\n---\n",          // two empty documents
 		"clients: [{name: a, networks: [127.0.0.1], secret: !!binary aGVsbG8=}]\n", // tagged secret
 		"listen: [\"[fe80::1%eth0]:1812\", \"0.0.0.0:0\"]\n",                       // zone, port 0
+		"clients: [{name: a, networks: [127.0.0.1], secret: s}]\ndirectory: {backend: ldap, ldap: {flavor: ad, urls: ['ldaps://h:636'], bind_dn: x, bind_password_file: vpn.secret, base_dn: 'dc=x', user_filter: '(uid={username})', groups: {search: ad_nested}}}\n",                  // ldap
+		"clients: [{name: a, networks: [127.0.0.1], secret: s}]\ndirectory: {file: u}\nreplies: [{group: g, clients: [a], attributes: [{name: Class, value: x}, {vendor: 9, type: 1, value: 'a=b'}, {type: 27, value: '1', format: integer}, {type: 25, value: 00ff, format: hex}]}]\n", // replies
 		"",
 	} {
 		f.Add(seed)
@@ -53,6 +55,13 @@ func FuzzParse(f *testing.F) {
 			}
 			if len(cl.Prefixes) != len(cl.Networks) {
 				t.Fatalf("clients[%d]: %d prefixes for %d networks", i, len(cl.Prefixes), len(cl.Networks))
+			}
+		}
+		for i, r := range cfg.Replies {
+			for j, a := range r.Attributes {
+				if len(a.Encoded) == 0 || len(a.Encoded) > maxAttrValue {
+					t.Fatalf("replies[%d].attributes[%d]: %d encoded bytes", i, j, len(a.Encoded))
+				}
 			}
 		}
 		for _, w := range cfg.Warnings() {

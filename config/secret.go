@@ -80,6 +80,14 @@ func (c *Config) readSecrets() []error {
 		}
 		cl.SharedSecret = Secret{v: v}
 	}
+	if l := &c.Directory.LDAP; c.Directory.Backend == "ldap" && l.BindPasswordFile != "" {
+		v, err := readSecretFile(l.BindPasswordFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("directory.ldap.bind_password_file: %w", err))
+		} else {
+			l.BindPassword = Secret{v: v}
+		}
+	}
 	return errs
 }
 

@@ -13,16 +13,15 @@ import (
 
 // Allowed values of the enumerated keys, in documentation order.
 var (
-	modes          = []string{"password+otp", "challenge", "auto", "otp-only", "password-only"}
-	storeDrivers   = []string{"sqlite"}
-	synchronous    = []string{"normal", "full"}
-	backends       = []string{"file"}
-	algorithms     = []string{"SHA1", "SHA256", "SHA512"}
-	enforcements   = []string{"all", "groups", "opt-in"}
-	logLevels      = []string{"debug", "info", "warn", "error"}
-	logFormats     = []string{"text", "json"}
-	notYetDrivers  = []string{"postgres"}
-	notYetBackends = []string{"ldap"}
+	modes         = []string{"password+otp", "challenge", "auto", "otp-only", "password-only"}
+	storeDrivers  = []string{"sqlite"}
+	synchronous   = []string{"normal", "full"}
+	backends      = []string{"file", "ldap"}
+	algorithms    = []string{"SHA1", "SHA256", "SHA512"}
+	enforcements  = []string{"all", "groups", "opt-in"}
+	logLevels     = []string{"debug", "info", "warn", "error"}
+	logFormats    = []string{"text", "json"}
+	notYetDrivers = []string{"postgres"}
 )
 
 // Limits checked by Validate.
@@ -85,6 +84,7 @@ func (c *Config) Validate() error {
 	c.validatePolicy(&p)
 	c.validateChallenge(&p)
 	c.validateLockout(&p)
+	c.validateReplies(&p)
 	p.oneOf("log.level", c.Log.Level, logLevels)
 	p.oneOf("log.format", c.Log.Format, logFormats)
 	return errors.Join(p...)
@@ -134,13 +134,12 @@ func (c *Config) validateStore(p *problems) {
 
 func (c *Config) validateDirectory(p *problems) {
 	d := c.Directory
-	if slices.Contains(notYetBackends, d.Backend) {
-		p.add("directory.backend", "%s is not supported yet; use %s", d.Backend, strings.Join(backends, ", "))
-	} else {
-		p.oneOf("directory.backend", d.Backend, backends)
-	}
+	p.oneOf("directory.backend", d.Backend, backends)
 	if d.Backend == "file" && strings.TrimSpace(d.File) == "" {
 		p.add("directory.file", "required when backend is file")
+	}
+	if d.Backend == "ldap" {
+		c.validateLDAP(p)
 	}
 	if d.MaxConcurrentHashes < 0 || d.MaxConcurrentHashes > maxHashes {
 		p.add("directory.max_concurrent_hashes", "%d is not between 0 and %d (0 = number of CPUs)", d.MaxConcurrentHashes, maxHashes)

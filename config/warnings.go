@@ -31,6 +31,7 @@ func (c *Config) Warnings() []string {
 	if c.Policy.Enforce != "groups" && len(c.Policy.Groups) > 0 {
 		w = append(w, fmt.Sprintf("policy.groups: ignored because enforce is %s", c.Policy.Enforce))
 	}
+	w = append(w, c.ldapWarnings()...)
 	if c.Lockout.MaxFailures == 0 {
 		w = append(w, "lockout.max_failures: 0 disables locking; codes can be guessed without limit")
 	}

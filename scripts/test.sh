@@ -46,7 +46,18 @@ if [ "$fuzztime" != 0 ]; then
   for pkg in $(go list ./...); do
     for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
       echo "-- $pkg $target"
-      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" | tail -1
+      log=$(mktemp) stamp=$(mktemp)
+      if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >"$log" 2>&1; then
+        tail -1 "$log"
+      else
+        # Show why, and the failing input the fuzzer saved, so it can be replayed.
+        grep -v '^fuzz: elapsed' "$log" | tail -40
+        dir=$(go list -f '{{.Dir}}' "$pkg")/testdata/fuzz/$target
+        [ -d "$dir" ] && find "$dir" -type f -newer "$stamp" -exec sh -c 'echo "saved input $1:"; cat "$1"' _ {} \;
+        rm -f "$log" "$stamp"
+        exit 1
+      fi
+      rm -f "$log" "$stamp"
     done
   done
 fi
