@@ -86,6 +86,8 @@ type options struct {
 	maxFailures    int      // default 3
 	requestTimeout string   // default 2s
 	users          []user
+	directory      string // the directory section; default the users file
+	extra          string // appended to the config (more top-level keys)
 }
 
 // server is one radiusd test instance: its directory, config and process.
@@ -167,12 +169,12 @@ clients:
     mode: %s
     require_message_authenticator: %t
 store: { path: data/radiusd.db, key_file: data/radiusd.key }
-directory: { backend: file, file: users.yaml }
+directory: %s
 usernames: { lowercase: true, strip_domains: [EXAMPLE], strip_realms: [example.org] }
 policy: { enforce: %s, enroll_url: %q }
 lockout: { max_failures: %d, duration: 15m }
-`, port, timeout, strings.Join(networks, `", "`), s.secret, mode, !o.noRequireMA,
-		enforce, enrollURL, maxFailures)
+%s`, port, timeout, strings.Join(networks, `", "`), s.secret, mode, !o.noRequireMA,
+		or(o.directory, "{ backend: file, file: users.yaml }"), enforce, enrollURL, maxFailures, o.extra)
 }
 
 // writeConfig writes radiusd.yaml for a listener on port.

@@ -179,3 +179,44 @@ func TestRequiredNotEnrolled(t *testing.T) {
 		t.Errorf("state = %q, want none", got)
 	}
 }
+
+// TestGroupReplies: an Access-Accept carries the attributes configured
+// for the user's groups, standard and vendor-specific, as radclient
+// decodes them with its dictionary; a reject carries none.
+func TestGroupReplies(t *testing.T) {
+	t.Parallel()
+	alice := newUser("alice")
+	s := startServer(t, options{users: []user{alice}, extra: `replies:
+  - group: vpn-users
+    attributes:
+      - { name: Class, value: "OU=vpn;" }
+      - { name: Filter-Id, value: vpn-acl }
+      - { name: Session-Timeout, value: "28800" }
+      - { name: Cisco-AVPair, value: "ip:inacl#1=permit ip any any" }
+      - { name: ASA-Group-Policy, value: VPNPolicy }
+      - { name: Fortinet-Group-Name, value: fw-vpn }
+      - { name: PaloAlto-User-Group, value: pa-vpn }
+  - group: admins
+    attributes:
+      - { name: Class, value: admins-only }
+`})
+	a := s.enroll(alice)
+	r := s.auth(pap("alice", a.password+a.code(t, 0))...)
+	expect(t, r, accept, "")
+	for name, want := range map[string]string{
+		"Class":               "0x4f553d76706e3b", // "OU=vpn;"
+		"Filter-Id":           "vpn-acl",
+		"Session-Timeout":     "28800",
+		"Cisco-AVPair":        "ip:inacl#1=permit ip any any",
+		"ASA-Group-Policy":    "VPNPolicy",
+		"Fortinet-Group-Name": "fw-vpn",
+		"PaloAlto-User-Group": "pa-vpn",
+	} {
+		if got := r.values(name); len(got) != 1 || got[0] != want {
+			t.Errorf("%s = %q, want [%q]; %v", name, got, want, r)
+		}
+	}
+	if r := s.auth(pap("alice", "wrong"+a.code(t, 1))...); r.code != reject || len(r.values("Class")) != 0 {
+		t.Errorf("a reject must carry no group attributes; %v", r)
+	}
+}

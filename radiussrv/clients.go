@@ -17,6 +17,7 @@ type client struct {
 	mode      auth.Mode
 	separator string
 	requireMA bool
+	replies   []groupAttrs // attributes for Access-Accept, by group
 }
 
 // clientRoute maps one source network to its client.
@@ -80,12 +81,17 @@ func validateClient(i int, c Client, names map[string]bool) (*client, error) {
 	if _, err := auth.ParseMode(string(mode)); err != nil {
 		return nil, fmt.Errorf("%w: client %q: mode %w", ErrInvalidOptions, c.Name, err)
 	}
+	replies, err := validateReplies(c.Name, c.Replies)
+	if err != nil {
+		return nil, err
+	}
 	return &client{
 		name:      c.Name,
 		secret:    secret.New(c.Secret.Bytes()),
 		mode:      mode,
 		separator: c.Separator,
 		requireMA: c.RequireMessageAuthenticator,
+		replies:   replies,
 	}, nil
 }
 

@@ -154,6 +154,9 @@ func (s *Server) decide(ctx context.Context, in inbound, from netip.AddrPort, st
 			"user", pap.username, "client", in.client.name, "remote", from.String())
 	}
 	r, result, reason := replyFor(dec, err, reason)
+	if result == auth.Accept {
+		r.attrs = in.client.replyAttributes(dec.Groups)
+	}
 	out, encErr := encodeReply(in.pkt, key, r)
 	if encErr != nil {
 		r, result, reason = reply{code: radius.CodeAccessReject}, auth.Reject, reasonEncodeFailed

@@ -16,14 +16,16 @@ const maxAttrValue = 253
 // reply is what the server answers, before encoding.
 type reply struct {
 	code    radius.Code
-	message string // Reply-Message, split over several attributes if long
-	state   []byte // State, on Access-Challenge
+	message string        // Reply-Message, split over several attributes if long
+	state   []byte        // State, on Access-Challenge
+	attrs   []*radius.AVP // group reply attributes, on Access-Accept
 }
 
 // encodeReply encodes r as the answer to req, signed with key:
 // Message-Authenticator first (RFC 3579 §3.2, BlastRADIUS), then
-// Reply-Message and State, then the request's Proxy-State attributes in
-// order (RFC 2865 §5.33). The Message-Authenticator is computed with the
+// Reply-Message and State, then the group reply attributes, then the
+// request's Proxy-State attributes in order (RFC 2865 §5.33). The
+// Message-Authenticator is computed with the
 // Request Authenticator in the authenticator field, then the Response
 // Authenticator over the final bytes (RFC 2865 §3).
 func encodeReply(req *radius.Packet, key []byte, r reply) ([]byte, error) {
@@ -35,6 +37,7 @@ func encodeReply(req *radius.Packet, key []byte, r reply) ([]byte, error) {
 	if len(r.state) > 0 {
 		p.Add(rfc2865.State_Type, radius.Attribute(r.state))
 	}
+	p.Attributes = append(p.Attributes, r.attrs...)
 	for _, ps := range values(req.Attributes, rfc2865.ProxyState_Type) {
 		p.Add(rfc2865.ProxyState_Type, ps)
 	}

@@ -50,6 +50,8 @@ type Client struct {
 	// (BlastRADIUS). When false, a request carrying Proxy-State without a
 	// Message-Authenticator is still dropped.
 	RequireMessageAuthenticator bool
+	// Replies add attributes to the Access-Accepts of group members.
+	Replies []GroupReply
 }
 
 // Options configures a Server. Zero values take the Default* constants.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"radiusd/auth"
@@ -130,7 +131,24 @@ func radiusClients(cfg *config.Config) ([]radiussrv.Client, error) {
 			Mode:                        mode,
 			Separator:                   c.Separator,
 			RequireMessageAuthenticator: c.RequiresMessageAuthenticator(),
+			Replies:                     groupReplies(cfg.Replies, c.Name),
 		})
 	}
 	return clients, nil
+}
+
+// groupReplies returns the reply rules that apply to the named client.
+func groupReplies(replies []config.Reply, client string) []radiussrv.GroupReply {
+	var out []radiussrv.GroupReply
+	for _, r := range replies {
+		if len(r.Clients) > 0 && !slices.Contains(r.Clients, client) {
+			continue
+		}
+		g := radiussrv.GroupReply{Group: r.Group}
+		for _, a := range r.Attributes {
+			g.Attributes = append(g.Attributes, radiussrv.Attribute{VendorID: a.VendorID, Type: a.AttrType, Value: a.Encoded})
+		}
+		out = append(out, g)
+	}
+	return out
 }
