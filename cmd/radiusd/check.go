@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -16,6 +17,9 @@ import (
 	"radiusd/store"
 	"radiusd/store/sqlstore"
 )
+
+// checkTimeout bounds how long check waits for the directory.
+const checkTimeout = 10 * time.Second
 
 // checkReport is the outcome of "radiusd check".
 type checkReport struct {
@@ -54,11 +58,7 @@ func cmdCheck(ctx context.Context, args []string, s streams) int {
 // creating anything.
 func (r *checkReport) check(ctx context.Context, cfg *config.Config) {
 	logger := slog.New(slog.DiscardHandler)
-	if dir, err := newDirectory(cfg, logger); err != nil {
-		r.Problems = append(r.Problems, splitErrors(fmt.Errorf("directory: %w", err))...)
-	} else {
-		r.Notes = append(r.Notes, fmt.Sprintf("directory: %s holds %d users", cfg.Directory.File, dir.Len()))
-	}
+	r.checkDirectory(ctx, cfg, logger)
 	if _, err := os.Stat(cfg.Store.KeyFile); errors.Is(err, fs.ErrNotExist) {
 		r.creatable("key file", cfg.Store.KeyFile)
 		r.creatable("database", cfg.Store.Path)
@@ -132,4 +132,21 @@ func splitErrors(err error) []string {
 		}
 	}
 	return out
+}
+
+// checkDirectory opens the directory and reaches it as requests would.
+func (r *checkReport) checkDirectory(ctx context.Context, cfg *config.Config, logger *slog.Logger) {
+	dir, err := newDirectory(cfg, logger)
+	if err != nil {
+		r.Problems = append(r.Problems, splitErrors(fmt.Errorf("directory: %w", err))...)
+		return
+	}
+	defer dir.close()
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	if err := dir.check(ctx); err != nil {
+		r.Problems = append(r.Problems, splitErrors(fmt.Errorf("directory: %w", err))...)
+		return
+	}
+	r.Notes = append(r.Notes, "directory: "+dir.describe())
 }

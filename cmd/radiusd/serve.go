@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"radiusd/config"
-	"radiusd/directory/userfile"
 	"radiusd/radiussrv"
 )
 
@@ -25,7 +24,9 @@ func cmdServe(ctx context.Context, args []string, s streams) int {
 	if err != nil {
 		return fail(s.err, "%s:\n%s", c.config, indent(err.Error()))
 	}
-	logger := newLogger(cfg.Log, s.err)
+	lw := newLogWriter(s.err)
+	defer lw.Close()
+	logger := newLogger(cfg.Log, lw)
 	for _, w := range cfg.Warnings() {
 		logger.Warn("config: " + w)
 	}
@@ -50,6 +51,7 @@ func serve(ctx context.Context, path string, cfg *config.Config, logger *slog.Lo
 	if err != nil {
 		return err
 	}
+	defer dir.close()
 	a, err := newAuthenticator(cfg, dir, b, logger)
 	if err != nil {
 		return err
@@ -71,7 +73,7 @@ func serve(ctx context.Context, path string, cfg *config.Config, logger *slog.Lo
 		return err
 	}
 	go reloadOnHangup(ctx, path, srv, dir, logger)
-	logger.Info("radiusd started", "version", version(), "listen", cfg.Listen, "clients", len(clients), "users", dir.Len())
+	logger.Info("radiusd started", "version", version(), "listen", cfg.Listen, "clients", len(clients), "directory", dir.describe())
 	return serveAll(ctx, srv, conns)
 }
 
@@ -105,7 +107,7 @@ func serveAll(ctx context.Context, srv *radiussrv.Server, conns []net.PacketConn
 
 // reloadOnHangup re-reads the users file and the clients on SIGHUP. A
 // broken file or config is refused and the running set kept.
-func reloadOnHangup(ctx context.Context, path string, srv *radiussrv.Server, dir *userfile.Directory, logger *slog.Logger) {
+func reloadOnHangup(ctx context.Context, path string, srv *radiussrv.Server, dir userDirectory, logger *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -115,7 +117,7 @@ func reloadOnHangup(ctx context.Context, path string, srv *radiussrv.Server, dir
 			return
 		case <-hup:
 		}
-		if err := dir.Reload(); err != nil { // a successful reload logs itself
+		if err := dir.reload(); err != nil { // a successful reload logs itself
 			logger.Error("reload users file refused; keeping the running set", "err", err)
 		}
 		if err := reloadClients(path, srv); err != nil {

@@ -10,7 +10,6 @@ import (
 
 	"radiusd/auth"
 	"radiusd/config"
-	"radiusd/directory/userfile"
 	"radiusd/otp"
 	"radiusd/radiussrv"
 	"radiusd/store"
@@ -103,17 +102,6 @@ func newAccounts(cfg *config.Config, b *backend) (*auth.Accounts, error) {
 		RecoveryCount: cfg.RecoveryCodes.Count,
 		RecoveryKey:   b.recovery,
 	}, b.store)
-}
-
-// newDirectory opens the configured user directory.
-func newDirectory(cfg *config.Config, logger *slog.Logger) (*userfile.Directory, error) {
-	if cfg.Directory.Backend != "file" {
-		return nil, fmt.Errorf("directory backend %q is not supported", cfg.Directory.Backend)
-	}
-	return userfile.New(userfile.Options{
-		Path:                cfg.Directory.File,
-		MaxConcurrentHashes: cfg.Directory.MaxConcurrentHashes,
-	}, logger)
 }
 
 // radiusClients maps the configured clients onto the front end's.

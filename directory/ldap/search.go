@@ -1,0 +1,174 @@
+package ldap
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	goldap "github.com/go-ldap/ldap/v3"
+)
+
+// maxNameLen is the longest login name sent to the server, in bytes.
+const maxNameLen = 256
+
+// errNoUser: the user search matched no entry, or more than one.
+var errNoUser = errors.New("ldap: no unique user entry")
+
+// validName reports whether name may be sent to the server at all.
+func validName(name string) bool {
+	return name != "" && len(name) <= maxNameLen && utf8.ValidString(name) && !strings.ContainsRune(name, 0)
+}
+
+// entry is what the directory says about a user, short of the password.
+type entry struct {
+	dn       string
+	groups   []string
+	disabled bool
+}
+
+// find returns name's entry from the cache or from a search (user, then
+// groups) on a service connection. It returns errNoUser for zero or
+// several matches.
+func (d *Directory) find(c *call, name string) (entry, error) {
+	if e, ok := d.cache.get(name, d.now()); ok {
+		d.stats.cacheHits.Add(1)
+		return e, nil
+	}
+	var res *goldap.SearchResult
+	var groups []string
+	err := d.use(c, d.service, "search", func(l *goldap.Conn) error {
+		var err error
+		groups = nil
+		if res, err = d.searchUser(l, name); err != nil || len(res.Entries) != 1 {
+			return err
+		}
+		groups, err = d.searchGroups(l, res.Entries[0], name)
+		return err
+	})
+	if goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded) || (err == nil && len(res.Entries) > 1) {
+		d.log.Warn("ldap user filter matches several entries", "user", name)
+		return entry{}, errNoUser
+	}
+	if err != nil {
+		return entry{}, err
+	}
+	if len(res.Entries) == 0 {
+		return entry{}, errNoUser
+	}
+	e, err := d.toEntry(res.Entries[0], groups)
+	if err == nil {
+		d.cache.put(name, e, d.now())
+	}
+	return e, err
+}
+
+// searchUser runs the user filter for name (escaped) under BaseDN,
+// asking for at most two entries: a second one means ambiguity.
+func (d *Directory) searchUser(l *goldap.Conn, name string) (*goldap.SearchResult, error) {
+	d.stats.searches.Add(1)
+	filter := strings.ReplaceAll(d.cfg.UserFilter, "{username}", goldap.EscapeFilter(name))
+	req := goldap.NewSearchRequest(d.cfg.BaseDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases,
+		2, 0, false, filter, d.userAttrs, nil)
+	return l.Search(req)
+}
+
+// userAttributes lists the attributes the user search needs.
+func (cfg Config) userAttributes() []string {
+	var attrs []string
+	if cfg.Groups == GroupsMemberOf {
+		attrs = append(attrs, "memberOf")
+	}
+	if cfg.Groups == GroupsPosix {
+		attrs = append(attrs, "uid")
+	}
+	if cfg.Flavor == ActiveDirectory {
+		attrs = append(attrs, "userAccountControl")
+	}
+	if len(attrs) == 0 {
+		attrs = []string{"1.1"} // RFC 4511: no attributes
+	}
+	return attrs
+}
+
+// searchGroups returns the names of u's groups: from memberOf, or from a
+// group search under GroupBaseDN.
+func (d *Directory) searchGroups(l *goldap.Conn, u *goldap.Entry, name string) ([]string, error) {
+	if d.cfg.Groups == GroupsMemberOf {
+		return sortedNames(u.GetEqualFoldAttributeValues("memberOf"), d.cfg.GroupNameAttribute), nil
+	}
+	d.stats.searches.Add(1)
+	req := goldap.NewSearchRequest(d.cfg.GroupBaseDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases,
+		0, 0, false, d.groupFilter(u, name), []string{d.cfg.GroupNameAttribute}, nil)
+	res, err := l.Search(req)
+	if err != nil {
+		return nil, err
+	}
+	var groups []string
+	for _, g := range res.Entries {
+		if v := g.GetEqualFoldAttributeValue(d.cfg.GroupNameAttribute); v != "" {
+			groups = append(groups, v)
+		}
+	}
+	slices.Sort(groups)
+	return slices.Compact(groups), nil
+}
+
+// groupFilter is the group search filter for user u logging in as name.
+func (d *Directory) groupFilter(u *goldap.Entry, name string) string {
+	dn := goldap.EscapeFilter(u.DN)
+	switch d.cfg.Groups {
+	case GroupsGroupOfUniqueNames:
+		return "(&(objectClass=groupOfUniqueNames)(uniqueMember=" + dn + "))"
+	case GroupsPosix:
+		if uid := u.GetEqualFoldAttributeValue("uid"); uid != "" {
+			name = uid
+		}
+		return "(&(objectClass=posixGroup)(memberUid=" + goldap.EscapeFilter(name) + "))"
+	case GroupsADNested:
+		return "(&(objectClass=group)(member:1.2.840.113556.1.4.1941:=" + dn + "))"
+	default:
+		return "(&(objectClass=groupOfNames)(member=" + dn + "))"
+	}
+}
+
+// sortedNames turns group DNs into group names: the value of attr in the
+// first RDN ("cn=vpn-users,ou=groups,…" → "vpn-users"), or the whole DN
+// when the first RDN has no such attribute. The result is sorted, without
+// duplicates.
+func sortedNames(dns []string, attr string) []string {
+	names := make([]string, 0, len(dns))
+	for _, dn := range dns {
+		names = append(names, groupName(dn, attr))
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+func groupName(dn, attr string) string {
+	parsed, err := goldap.ParseDN(dn)
+	if err != nil || len(parsed.RDNs) == 0 {
+		return dn
+	}
+	for _, a := range parsed.RDNs[0].Attributes {
+		if strings.EqualFold(a.Type, attr) {
+			return a.Value
+		}
+	}
+	return dn
+}
+
+// toEntry builds the entry of search result u with its groups; for AD it
+// reads the ACCOUNTDISABLE bit of userAccountControl.
+func (d *Directory) toEntry(u *goldap.Entry, groups []string) (entry, error) {
+	e := entry{dn: u.DN, groups: groups}
+	if d.cfg.Flavor != ActiveDirectory {
+		return e, nil
+	}
+	disabled, err := accountDisabled(u.GetEqualFoldAttributeValue("userAccountControl"))
+	if err != nil {
+		return entry{}, err
+	}
+	e.disabled = disabled
+	return e, nil
+}
