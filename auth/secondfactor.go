@@ -57,10 +57,17 @@ func (a *Authenticator) inGrace(rec store.User) bool {
 	return rec.GraceStarted.IsZero() || a.opts.Now().Before(rec.GraceStarted.Add(a.opts.GracePeriod))
 }
 
-// notEnrolled serves a user who must use a second factor but has none: the
-// password is checked, then the user is told to enroll (Reject), or let in
-// during the grace period (Accept with the same message).
+// notEnrolled serves a user who must use a second factor but has none:
+// outside the grace period the user is told to enroll (Reject) without a
+// password check, so that no directory bind happens (PRODUCT.md §7: the
+// second factor comes first); during it, the password is checked and the
+// user let in with the same message.
 func (a *Authenticator) notEnrolled(ctx context.Context, rec store.User, password string) (Decision, error) {
+	if !a.inGrace(rec) {
+		d := reject(rec.Name, "not_enrolled")
+		d.ReplyMessage = a.enrollMessage()
+		return d, nil
+	}
 	u, err := a.dir.Authenticate(ctx, rec.Name, password)
 	if err != nil {
 		return a.passwordFailed(rec.Name, err)

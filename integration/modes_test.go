@@ -166,14 +166,17 @@ func TestModePasswordOnly(t *testing.T) {
 }
 
 // TestRequiredNotEnrolled: a user who must use 2FA but has not enrolled
-// is rejected with the enrollment URL, but only with the right password.
+// is rejected with the enrollment URL whatever the password (no password
+// is checked, so no directory bind happens and a password spray learns
+// nothing), and so is an unknown user.
 func TestRequiredNotEnrolled(t *testing.T) {
 	t.Parallel()
 	bob := newUser("bob")
 	s := startServer(t, options{mode: "password+otp", users: []user{bob}})
 	s.run([]step{
 		{"right password", pap("bob", bob.password), reject, msgEnroll},
-		{"wrong password", pap("bob", "x"+bob.password), reject, msgFailed},
+		{"wrong password: the same answer (no password oracle, no bind)", pap("bob", "x"+bob.password), reject, msgEnroll},
+		{"unknown user: the same answer", pap("nobody", bob.password), reject, msgEnroll},
 	})
 	if got := s.show("bob").State; got != "none" {
 		t.Errorf("state = %q, want none", got)
