@@ -11,11 +11,18 @@ command -v radclient >/dev/null || need_pkgs+=(freeradius-utils)
 command -v oathtool >/dev/null || need_pkgs+=(oathtool)
 command -v zbarimg >/dev/null || need_pkgs+=(zbar-tools)
 command -v sqlite3 >/dev/null || need_pkgs+=(sqlite3)
+[ -x /usr/sbin/slapd ] || need_pkgs+=(slapd)
+command -v ldapsearch >/dev/null || need_pkgs+=(ldap-utils)
+command -v samba-tool >/dev/null || need_pkgs+=(samba-ad-dc)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "== installing ${need_pkgs[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    # The tests start their own slapd and Samba on loopback; keep the
+    # packages from starting system-wide daemons while they install.
+    policy=/usr/sbin/policy-rc.d
+    [ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; trap 'rm -f "$policy"' EXIT; }
     apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
   else
     echo "== missing ${need_pkgs[*]}: run 'sudo apt-get install -y ${need_pkgs[*]}' (integration tests will skip)"
