@@ -54,7 +54,12 @@ func Code(s secret.Value, p Params, step int64) (string, error) {
 	if step < 0 {
 		return "", fmt.Errorf("otp: step %d: %w", step, ErrInvalidStep)
 	}
-	code, err := hotp.GenerateCodeCustom(EncodeSecret(s), uint64(step), hotp.ValidateOpts{
+	return generate(EncodeSecret(s), p, step)
+}
+
+// generate computes the code of a base32-encoded secret for step.
+func generate(encoded string, p Params, step int64) (string, error) {
+	code, err := hotp.GenerateCodeCustom(encoded, uint64(step), hotp.ValidateOpts{
 		Digits:    pqotp.Digits(p.Digits),
 		Algorithm: algorithms[p.Algorithm],
 	})
@@ -89,11 +94,15 @@ func Verify(s secret.Value, p Params, code string, now time.Time, w Window) (Mat
 		return Match{}, false
 	}
 	cur := Step(now, p.Period)
+	encoded := EncodeSecret(s)
 	var m Match
 	found := false
 	for _, off := range window(w.Skew, w.Drift, w.MaxDrift) {
 		step := cur + int64(off)
-		want, err := Code(s, p, step)
+		if step < 0 {
+			continue // before 1970
+		}
+		want, err := generate(encoded, p, step)
 		if err != nil || step <= w.After {
 			continue // before 1970, or already used
 		}

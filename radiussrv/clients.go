@@ -18,6 +18,7 @@ type client struct {
 	separator string
 	requireMA bool
 	replies   []groupAttrs // attributes for Access-Accept, by group
+	signer    *signer      // Message-Authenticators with secret
 }
 
 // clientRoute maps one source network to its client.
@@ -85,9 +86,11 @@ func validateClient(i int, c Client, names map[string]bool) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
+	key := secret.New(c.Secret.Bytes())
 	return &client{
 		name:      c.Name,
-		secret:    secret.New(c.Secret.Bytes()),
+		secret:    key,
+		signer:    newSigner(key.Bytes()),
 		mode:      mode,
 		separator: c.Separator,
 		requireMA: c.RequireMessageAuthenticator,

@@ -97,7 +97,7 @@ func (s *Server) checkMessageAuthenticator(in inbound, wire []byte) string {
 	case err != nil:
 		return DropMalformed
 	case off >= 0:
-		if verifyMessageAuthenticator(in.client.secret.Bytes(), wire, off) != nil {
+		if in.client.signer.verifyMessageAuthenticator(wire, off) != nil {
 			return DropBadAuthenticator
 		}
 		return ""
@@ -122,7 +122,7 @@ func (s *Server) dropped(reason string, c *client, from netip.AddrPort) {
 // statusServer answers a verified Status-Server with Access-Accept (RFC
 // 5997 §3). Status-Server is not subject to duplicate detection.
 func (s *Server) statusServer(in inbound, from netip.AddrPort) []byte {
-	out, err := encodeReply(in.pkt, in.client.secret.Bytes(), reply{code: radius.CodeAccessAccept})
+	out, err := encodeReply(in.pkt, in.client.signer, reply{code: radius.CodeAccessAccept})
 	if err != nil { // cannot happen: the reply is no longer than the request
 		s.dropped(DropMalformed, in.client, from)
 		return nil
@@ -157,10 +157,10 @@ func (s *Server) decide(ctx context.Context, in inbound, from netip.AddrPort, st
 	if result == auth.Accept {
 		r.attrs = in.client.replyAttributes(dec.Groups)
 	}
-	out, encErr := encodeReply(in.pkt, key, r)
+	out, encErr := encodeReply(in.pkt, in.client.signer, r)
 	if encErr != nil {
 		r, result, reason = reply{code: radius.CodeAccessReject}, auth.Reject, reasonEncodeFailed
-		out, _ = encodeReply(in.pkt, key, r) // fits: no longer than the request
+		out, _ = encodeReply(in.pkt, in.client.signer, r) // fits: no longer than the request
 	}
 	s.stats.result(result)
 	s.logDecision(ctx, in, from, pap.username, dec.User, result, reason, start)

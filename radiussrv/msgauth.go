@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/md5"
 	"errors"
+	"hash"
+	"sync"
 
 	"layeh.com/radius/rfc2869"
 )
@@ -39,24 +41,40 @@ func findMessageAuthenticator(pkt []byte) (int, error) {
 	return off, nil
 }
 
+// signer computes one client's HMAC-MD5 Message-Authenticators. Keyed
+// HMAC states are pooled and reset between uses, so that verifying and
+// signing a packet allocates nothing.
+type signer struct {
+	key  []byte
+	macs sync.Pool // of hash.Hash, keyed with key
+}
+
+func newSigner(key []byte) *signer {
+	s := &signer{key: key}
+	s.macs.New = func() any { return hmac.New(md5.New, key) }
+	return s
+}
+
 // messageAuthenticator returns HMAC-MD5(key, pkt) computed with the
 // Message-Authenticator value at off taken as zero (RFC 3579 §3.2, RFC 2869
 // §5.14). For a request pkt[4:20] is its Request Authenticator; for a reply
 // the caller puts the Request Authenticator there first.
-func messageAuthenticator(key, pkt []byte, off int) [md5.Size]byte {
+func (s *signer) messageAuthenticator(pkt []byte, off int) [md5.Size]byte {
 	var zero, sum [md5.Size]byte
-	h := hmac.New(md5.New, key)
+	h := s.macs.Get().(hash.Hash)
+	h.Reset()
 	h.Write(pkt[:off+2])
 	h.Write(zero[:])
 	h.Write(pkt[off+maLen:])
 	h.Sum(sum[:0])
+	s.macs.Put(h)
 	return sum
 }
 
 // verifyMessageAuthenticator checks, in constant time, the
 // Message-Authenticator at off in the request pkt.
-func verifyMessageAuthenticator(key, pkt []byte, off int) error {
-	want := messageAuthenticator(key, pkt, off)
+func (s *signer) verifyMessageAuthenticator(pkt []byte, off int) error {
+	want := s.messageAuthenticator(pkt, off)
 	if !hmac.Equal(want[:], pkt[off+2:off+maLen]) {
 		return errBadMA
 	}

@@ -28,7 +28,7 @@ type reply struct {
 // Message-Authenticator is computed with the
 // Request Authenticator in the authenticator field, then the Response
 // Authenticator over the final bytes (RFC 2865 §3).
-func encodeReply(req *radius.Packet, key []byte, r reply) ([]byte, error) {
+func encodeReply(req *radius.Packet, s *signer, r reply) ([]byte, error) {
 	p := &radius.Packet{Code: r.code, Identifier: req.Identifier, Authenticator: req.Authenticator}
 	p.Add(rfc2869.MessageAuthenticator_Type, make(radius.Attribute, md5.Size))
 	for _, chunk := range splitText(r.message, maxAttrValue) {
@@ -45,19 +45,19 @@ func encodeReply(req *radius.Packet, key []byte, r reply) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("radiussrv: encode %v: %w", r.code, err)
 	}
-	sign(b, key)
+	s.sign(b)
 	return b, nil
 }
 
 // sign fills in the Message-Authenticator (the first attribute) and then
 // the Response Authenticator of the encoded reply b, whose authenticator
 // field holds the Request Authenticator.
-func sign(b, key []byte) {
-	ma := messageAuthenticator(key, b, 20)
+func (s *signer) sign(b []byte) {
+	ma := s.messageAuthenticator(b, 20)
 	copy(b[22:20+maLen], ma[:])
 	h := md5.New()
 	h.Write(b)
-	h.Write(key)
+	h.Write(s.key)
 	h.Sum(b[4:4:20])
 }
 
