@@ -172,5 +172,11 @@ func (d *Directory) serviceBind(ctx context.Context, cn *conn) error {
 	if err != nil {
 		cn.close()
 	}
+	if goldap.IsErrorWithCode(err, goldap.LDAPResultInvalidCredentials) {
+		return fmt.Errorf("ldap: service bind on %s refused: check bind_dn and bind_password_file (%w)", cn.t.url, errServiceRefused)
+	}
 	return err
 }
+
+// errServiceRefused is the cause of a refused service bind.
+var errServiceRefused = errors.New("invalid credentials")
