@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -86,9 +88,15 @@ type options struct {
 	maxFailures    int      // default 3
 	requestTimeout string   // default 2s
 	users          []user
-	directory      string // the directory section; default the users file
-	extra          string // appended to the config (more top-level keys)
+	directory      string   // the directory section; default the users file
+	usernames      string   // the usernames section; default defaultUsernames
+	policyGroups   []string // policy.groups
+	extra          string   // appended to the config (more top-level keys)
 }
+
+// defaultUsernames is the usernames section of every test config unless
+// options.usernames replaces it.
+const defaultUsernames = "{ lowercase: true, strip_domains: [EXAMPLE], strip_realms: [example.org] }"
 
 // server is one radiusd test instance: its directory, config and process.
 type server struct {
@@ -170,11 +178,21 @@ clients:
     require_message_authenticator: %t
 store: { path: data/radiusd.db, key_file: data/radiusd.key }
 directory: %s
-usernames: { lowercase: true, strip_domains: [EXAMPLE], strip_realms: [example.org] }
-policy: { enforce: %s, enroll_url: %q }
+usernames: %s
+policy: { enforce: %s, enroll_url: %q, groups: [%s] }
 lockout: { max_failures: %d, duration: 15m }
 %s`, port, timeout, strings.Join(networks, `", "`), s.secret, mode, !o.noRequireMA,
-		or(o.directory, "{ backend: file, file: users.yaml }"), enforce, enrollURL, maxFailures, o.extra)
+		or(o.directory, "{ backend: file, file: users.yaml }"), or(o.usernames, defaultUsernames),
+		enforce, enrollURL, quoteList(o.policyGroups), maxFailures, o.extra)
+}
+
+// quoteList renders values as the items of a YAML flow sequence.
+func quoteList(values []string) string {
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = strconv.Quote(v)
+	}
+	return strings.Join(q, ", ")
 }
 
 // writeConfig writes radiusd.yaml for a listener on port.
@@ -327,6 +345,25 @@ func (s *server) with(t *testing.T) *server {
 
 // log returns the log of the current run so far.
 func (s *server) log() string { return s.proc.log.String() }
+
+// logLines returns the lines of s's log that hold every one of texts, once
+// there are n of them or after 2 seconds: radiusd's log comes through a
+// pipe, a moment after the answer it describes.
+func (s *server) logLines(n int, texts ...string) []string {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		var lines []string
+		for _, l := range strings.Split(s.log(), "\n") {
+			if !slices.ContainsFunc(texts, func(x string) bool { return !strings.Contains(l, x) }) {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) >= n || time.Now().After(deadline) {
+			return lines
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
 
 // restart stops radiusd and starts it again on the same directory and data.
 func (s *server) restart() {

@@ -6,9 +6,12 @@
 // real tools an administrator uses (radclient, oathtool, zbarimg, sqlite3)
 // and with raw RADIUS packets.
 //
-// It must not import any radiusd package: it only builds and drives the
-// binary. It may import layeh.com/radius (to build raw packets) and
-// github.com/pquerna/otp (to cross-check TOTP codes).
+// It must not import any radiusd product package: it only builds and drives
+// the binary. It may import layeh.com/radius (to build raw packets),
+// github.com/pquerna/otp (to cross-check TOTP codes), and the two directory
+// test harnesses, radiusd/directory/ldap/ldaptest (a real slapd) and
+// radiusd/directory/ldap/adtest (a real Samba AD DC): they start processes,
+// like radclient, and never touch the binary under test.
 //
 // Run with: go test -tags integration -count=1 ./integration/...
 // Missing tools make a test skip with an install hint, unless
