@@ -5,6 +5,8 @@
 #
 #   scripts/bench.sh                 the table: scenarios × concurrency 8/32/128, 3 rounds
 #   scripts/bench.sh soak [DURATION] resident memory over a long run (default 10m)
+#   scripts/bench.sh ab REV [N]      bare codes at c=32: REV's radiusd and the working
+#                                    tree's, alternately, N times each (default 3)
 #
 # Environment: ROUNDS (3), RUN (8s per run), USERS (per range, 80000),
 # BCRYPT_COST (4, for the password+code scenario), SYNC (normal|full).
@@ -70,6 +72,34 @@ echo "== users: $total, bcrypt cost $BCRYPT_COST, synchronous=$SYNC" >&2
   --users-yaml "$work/users.yaml" --password-file "$work/pw.txt" --bcrypt-cost "$BCRYPT_COST"
 config otp-only
 "$work/radiusd" user import --config "$work/radiusd.yaml" "$work/users.csv" >&2
+
+if [ "${1:-}" = ab ]; then
+  # Build REV beside the working tree; each binary gets its own store with
+  # every user imported, so run i can use the same fresh users for both.
+  rev=${2:?usage: scripts/bench.sh ab REV [N]} n=${3:-3}
+  git archive --prefix=base/ "$rev" | tar -x -C "$work"
+  (cd "$work/base" && go build -o "$work/radiusd-base" ./cmd/radiusd)
+  mkdir -p "$work/b"
+  cp "$work/client.secret" "$work/users.yaml" "$work/b/"
+  cp "$work/radiusd.yaml" "$work/b/radiusd.yaml" # its paths resolve inside b/
+  "$work/radiusd-base" user import --config "$work/b/radiusd.yaml" "$work/users.csv" >&2
+  [ $((n * USERS)) -le "$total" ] || { echo "not enough users for $n runs" >&2; exit 1; }
+  for i in $(seq 0 $((n - 1))); do
+    for side in base head; do
+      if [ $side = base ]; then bin="$work/radiusd-base" cfg="$work/b/radiusd.yaml"; else bin="$work/radiusd" cfg="$work/radiusd.yaml"; fi
+      "$bin" serve --config "$cfg" 2>>"$work/server-$side.log" &
+      pid=$!
+      for _ in $(seq 50); do
+        "$work/radload" run --server "127.0.0.1:$port" --secret-file "$work/client.secret" \
+          --scenario status --max-requests 1 --timeout 200ms --strict >/dev/null 2>&1 && break
+        sleep 0.2
+      done
+      load "code $side" code 32 $((i * USERS)) "$USERS"
+      stop
+    done
+  done
+  exit 0
+fi
 
 if [ "${1:-}" = soak ]; then
   start otp-only

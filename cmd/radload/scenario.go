@@ -25,9 +25,14 @@ const (
 // scenarioNames lists every scenario in documentation order.
 var scenarioNames = []string{scenCode, scenPasswordCode, scenReject, scenReplay, scenStatus, scenDuplicate}
 
+// validReach is how many steps either side of the current one a server may
+// accept: a skew of 1 around a learned drift of up to 4 steps (radiusd's
+// defaults). The reject scenario's wrong codes differ from all of them.
+const validReach = 5
+
 // wrongStepOffset is how far ahead of the current step the reject scenario
-// takes its wrong codes (outside any sane skew window).
-const wrongStepOffset = 5
+// takes its wrong codes (beyond validReach).
+const wrongStepOffset = validReach + 1
 
 // runner holds what the workers of one run share. Its methods are safe for
 // concurrent use by the workers.
@@ -160,11 +165,11 @@ func (r *runner) stepReject(ctx context.Context, w *worker) error {
 	return err
 }
 
-// wrongCode returns user u's code for step cur+5+round, or a later one,
-// that differs from the codes of steps cur-1 … cur+1.
+// wrongCode returns user u's code for step cur+wrongStepOffset+round, or a
+// later one, that differs from the codes of every step within validReach.
 func (r *runner) wrongCode(u int, cur, round int64) (string, error) {
-	valid := make([]string, 0, 3)
-	for s := cur - 1; s <= cur+1; s++ {
+	valid := make([]string, 0, 2*validReach+1)
+	for s := cur - validReach; s <= cur+validReach; s++ {
 		c, err := r.users.code(u, s)
 		if err != nil {
 			return "", err
