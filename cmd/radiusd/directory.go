@@ -37,7 +37,10 @@ func newDirectory(cfg *config.Config, logger *slog.Logger) (userDirectory, error
 		}
 		return fileDirectory{d, cfg.Directory.File}, nil
 	case "ldap":
-		d, err := ldap.New(ldapConfig(cfg.Directory.LDAP, logger))
+		lc := ldapConfig(cfg.Directory.LDAP, logger)
+		// Groups serve enforce: groups and replies; without them, no group search.
+		lc.NoGroups = cfg.Policy.Enforce != "groups" && len(cfg.Replies) == 0
+		d, err := ldap.New(lc)
 		if err != nil {
 			return nil, err
 		}

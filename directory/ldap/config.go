@@ -72,6 +72,7 @@ type Config struct {
 	Groups             GroupSearch   // default: GroupsGroupOfNames (openldap), GroupsADNested (ad)
 	GroupBaseDN        string        // default BaseDN
 	GroupNameAttribute string        // the attribute whose value is the group's name in User.Groups; default "cn"
+	NoGroups           bool          // the caller never uses User.Groups: no group search, Groups always empty
 	ConnectTimeout     time.Duration // per dial (TCP, TLS, StartTLS); default 3s
 	PoolSize           int           // connections per kind (service searches, user binds) open at once; callers wait for one; default 8
 	CacheTTL           time.Duration // user DN + groups + enabled flag cache; 0 = no cache; a password result is NEVER cached

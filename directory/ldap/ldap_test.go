@@ -602,3 +602,21 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("stats %+v: pool not reused", st)
 	}
 }
+
+func TestNoGroups(t *testing.T) {
+	s := ldaptest.StartSlapd(t, ldaptest.Options{})
+	for _, search := range []GroupSearch{GroupsGroupOfNames, GroupsMemberOf, GroupsPosix} {
+		t.Run(string(search), func(t *testing.T) {
+			cfg := config(s)
+			cfg.Groups, cfg.NoGroups = search, true
+			d := open(t, cfg)
+			u, err := d.Authenticate(t.Context(), "alice", "alice-password")
+			if err != nil || len(u.Groups) != 0 {
+				t.Fatalf("Authenticate = %+v, %v; want no groups", u, err)
+			}
+			if got := d.Stats().Searches; got != 1 {
+				t.Errorf("%d searches, want the user search alone", got)
+			}
+		})
+	}
+}

@@ -43,6 +43,9 @@ func (d *Directory) find(c *call, name string) (entry, error) {
 		if res, err = d.searchUser(l, name); err != nil || len(res.Entries) != 1 {
 			return err
 		}
+		if d.cfg.NoGroups {
+			return nil
+		}
 		groups, err = d.searchGroups(l, res.Entries[0], name)
 		return err
 	})
@@ -76,10 +79,10 @@ func (d *Directory) searchUser(l *goldap.Conn, name string) (*goldap.SearchResul
 // userAttributes lists the attributes the user search needs.
 func (cfg Config) userAttributes() []string {
 	var attrs []string
-	if cfg.Groups == GroupsMemberOf {
+	if cfg.Groups == GroupsMemberOf && !cfg.NoGroups {
 		attrs = append(attrs, "memberOf")
 	}
-	if cfg.Groups == GroupsPosix {
+	if cfg.Groups == GroupsPosix && !cfg.NoGroups {
 		attrs = append(attrs, "uid")
 	}
 	if cfg.Flavor == ActiveDirectory {
