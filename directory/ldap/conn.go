@@ -59,19 +59,20 @@ func (d *Directory) dialTarget(ctx context.Context, t *target) (*conn, error) {
 }
 
 // do runs op on c within ctx and wraps its error with name and the URL.
-// The go-ldap request timeout is the time left until ctx's deadline
-// (defaultOpTimeout without one), and the connection is closed as soon as
-// ctx is done, so op never outlives ctx; the error then wraps ctx.Err().
-// Any failure that is not an LDAP result from the server marks c broken.
+// The connection is closed as soon as ctx is done (defaultOpTimeout when
+// ctx has no deadline), so op never outlives ctx; the error then wraps
+// ctx.Err(). go-ldap's own request timeout stays off: it would start a
+// goroutine and two timers per operation. Any failure that is not an LDAP
+// result from the server marks c broken.
 func (c *conn) do(ctx context.Context, name string, op func(*goldap.Conn) error) error {
-	timeout := defaultOpTimeout
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = time.Until(dl)
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultOpTimeout)
+		defer cancel()
 	}
-	if timeout <= 0 || ctx.Err() != nil {
+	if dl, _ := ctx.Deadline(); ctx.Err() != nil || !time.Now().Before(dl) {
 		return fmt.Errorf("ldap: %s on %s: %w", name, c.t.url, orCtxErr(ctx, context.DeadlineExceeded))
 	}
-	c.l.SetTimeout(timeout)
 	stop := context.AfterFunc(ctx, func() { _ = c.raw.Close() })
 	err := op(c.l)
 	interrupted := !stop()
