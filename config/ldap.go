@@ -25,7 +25,7 @@ const (
 // Defaults of the ldap backend, also used by docs/configuration.md.
 const (
 	DefaultLDAPConnectTimeout = 3 * time.Second
-	DefaultLDAPPoolSize       = 8
+	DefaultLDAPPoolSize       = 16
 	UsernamePlaceholder       = "{username}"
 )
 

@@ -74,7 +74,7 @@ type Config struct {
 	GroupNameAttribute string        // the attribute whose value is the group's name in User.Groups; default "cn"
 	NoGroups           bool          // the caller never uses User.Groups: no group search, Groups always empty
 	ConnectTimeout     time.Duration // per dial (TCP, TLS, StartTLS); default 3s
-	PoolSize           int           // connections per kind (service searches, user binds) open at once; callers wait for one; default 8
+	PoolSize           int           // connections per kind (service searches, user binds) open at once; callers wait for one; default 16
 	CacheTTL           time.Duration // user DN + groups + enabled flag cache; 0 = no cache; a password result is NEVER cached
 	Logger             *slog.Logger  // default slog.Default()
 }
@@ -101,7 +101,7 @@ func (cfg Config) withDefaults() Config {
 		cfg.ConnectTimeout = 3 * time.Second
 	}
 	if cfg.PoolSize == 0 {
-		cfg.PoolSize = 8
+		cfg.PoolSize = 16
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
