@@ -57,7 +57,7 @@ func TestNewDefaults(t *testing.T) {
 			}
 			c := d.cfg
 			if c.UserFilter != tt.wantFilter || c.Groups != tt.wantGroups || c.GroupBaseDN != c.BaseDN ||
-				c.GroupNameAttribute != "cn" || c.ConnectTimeout != 3*time.Second || c.PoolSize != 8 ||
+				c.GroupNameAttribute != "cn" || c.ConnectTimeout != 3*time.Second || c.PoolSize != 16 ||
 				!slices.Equal(d.userAttrs, tt.wantAttrs) || d.cache != nil {
 				t.Errorf("defaults: %+v attrs %q", c, d.userAttrs)
 			}
