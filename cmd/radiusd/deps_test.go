@@ -27,6 +27,7 @@ func TestPackageBoundaries(t *testing.T) {
 		"radiusd/directory/userfile": {"radiusd/auth", "radiusd/store", "radiusd/config", "database/sql"},
 		"radiusd/store/sqlstore":     {"radiusd/auth", "radiusd/directory", "radiusd/config", "layeh.com/radius"},
 		"radiusd/directory/ldap":     {"radiusd/auth", "radiusd/store", "radiusd/config", "radiusd/radiussrv", "database/sql", "layeh.com/radius"},
+		"radiusd/cmd/radiusd":        {"radiusd/internal/testcert", "radiusd/directory/ldap/ldaptest", "radiusd/directory/ldap/adtest", "testing"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()

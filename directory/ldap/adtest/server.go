@@ -13,6 +13,8 @@ import (
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"radiusd/internal/testcert"
 )
 
 const (
@@ -64,7 +66,7 @@ func (dc *DC) prepare(tmpl string) error {
 			return fmt.Errorf("adtest: %w", err)
 		}
 	}
-	if err := writeCerts(filepath.Join(dc.Dir, "tls"), dc.Addr); err != nil {
+	if _, err := testcert.Write(filepath.Join(dc.Dir, "tls"), dc.Addr, ServerName, "localhost"); err != nil {
 		return err
 	}
 	conf := strings.NewReplacer("{{domain}}", Domain, "{{realm}}", Realm,

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"radiusd/internal/testcert"
 )
 
 // slapdConf is the server configuration; %[1]s is the server folder and
@@ -47,13 +49,13 @@ access to *
 func (s *Slapd) prepare(slapadd string, opts Options) error {
 	tlsConf := ""
 	if !opts.NoTLS {
-		ca, err := writeCerts(s.Dir)
+		f, err := testcert.Write(s.Dir, "127.0.0.1", "::1", "localhost")
 		if err != nil {
-			return err
+			return fmt.Errorf("ldaptest: %w", err)
 		}
-		s.CAFile = ca
+		s.CAFile = f.CA
 		tlsConf = fmt.Sprintf("TLSCACertificateFile %s\nTLSCertificateFile %s\nTLSCertificateKeyFile %s\n",
-			ca, filepath.Join(s.Dir, "server.pem"), filepath.Join(s.Dir, "server.key"))
+			f.CA, f.Cert, f.Key)
 	}
 	if err := os.WriteFile(s.confPath(), fmt.Appendf(nil, slapdConf, s.Dir, tlsConf), 0o600); err != nil {
 		return fmt.Errorf("ldaptest: %w", err)
