@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime"
 	"slices"
+	"sync"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -618,5 +619,30 @@ func TestNoGroups(t *testing.T) {
 				t.Errorf("%d searches, want the user search alone", got)
 			}
 		})
+	}
+}
+
+func TestBurstWaitsForConnections(t *testing.T) {
+	s := ldaptest.StartSlapd(t, ldaptest.Options{})
+	cfg := config(s)
+	cfg.PoolSize = 2
+	d := open(t, cfg)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Go(func() {
+			_, err := d.Authenticate(t.Context(), "alice", "alice-password")
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := d.Stats(); st.Dials > 4 {
+		t.Errorf("%d dials for 20 concurrent logins, want at most 4 (2 per kind)", st.Dials)
 	}
 }
