@@ -108,6 +108,19 @@ func TestADPolicyGroups(t *testing.T) {
 	})
 }
 
+// TestADPrimaryGroup: a policy on Domain Users, every user's primary group
+// (which AD does not list in the group's member attribute), applies to a
+// user in no other group.
+func TestADPrimaryGroup(t *testing.T) {
+	t.Parallel()
+	dc := adtest.StartDC(t)
+	bob := adUser(t, dc, "bob")
+	s := startADServer(t, dc, options{enforce: "groups", policyGroups: []string{"Domain Users"}})
+	s.run([]step{
+		{"primary group member must enroll", pap("bob", bob.password), reject, msgEnroll},
+	})
+}
+
 // TestADDisabledAccount: an enrolled user whose account is disabled is
 // rejected with a right password and code, and no bind is made (AD's
 // badPwdCount is unchanged after a request with a wrong password).

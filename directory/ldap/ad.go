@@ -1,8 +1,10 @@
 package ldap
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -89,4 +91,32 @@ func accountDisabled(uac string) (bool, error) {
 		return false, fmt.Errorf("ldap: userAccountControl %q is not a number", uac)
 	}
 	return v&uacAccountDisable != 0, nil
+}
+
+// primaryGroupSID returns the SID of a user's primary group (usually Domain
+// Users, which AD does not list in the group's member attribute): the
+// user's binary objectSid with its last sub-authority (the user's RID)
+// replaced by primaryGroupID. ok is false when either is missing or
+// malformed.
+func primaryGroupSID(userSID []byte, primaryGroupID string) (sid []byte, ok bool) {
+	// revision, sub-authority count n, 6-byte authority, n little-endian uint32s
+	if len(userSID) < 12 || userSID[0] != 1 || len(userSID) != 8+4*int(userSID[1]) {
+		return nil, false
+	}
+	rid, err := strconv.ParseUint(strings.TrimSpace(primaryGroupID), 10, 32)
+	if err != nil {
+		return nil, false
+	}
+	sid = slices.Clone(userSID)
+	binary.LittleEndian.PutUint32(sid[len(sid)-4:], uint32(rid))
+	return sid, true
+}
+
+// escapeBinary writes every byte of b as a \xx filter escape (RFC 4515).
+func escapeBinary(b []byte) string {
+	var sb strings.Builder
+	for _, c := range b {
+		fmt.Fprintf(&sb, "\\%02x", c)
+	}
+	return sb.String()
 }

@@ -38,7 +38,8 @@ func adConfig(dc *adtest.DC) Config {
 const hostileADName = "#o'hara(x)&é"
 
 // startADDomain starts a DC holding alice and hostileADName (in G1, G1 in
-// G2: nested), bob (in no group) and carol; each user's password is
+// G2: nested), bob (in no group but his primary group, Domain Users) and
+// carol; each user's password is
 // "<name>-password".
 func startADDomain(t *testing.T) *adtest.DC {
 	t.Helper()
@@ -65,11 +66,11 @@ func TestADAuthenticate(t *testing.T) {
 		wantGroups           []string
 		wantErr              error
 	}{
-		{"sAMAccountName, nested groups", "alice", "alice-password", []string{"G1", "G2"}, nil},
-		{"UPN, nested groups", dc.UPN("alice"), "alice-password", []string{"G1", "G2"}, nil},
-		{"upper-case sAMAccountName", "ALICE", "alice-password", []string{"G1", "G2"}, nil},
-		{"no group", "bob", "bob-password", nil, nil},
-		{"metacharacters in name and DN", hostileADName, hostileADName + "-password", []string{"G1", "G2"}, nil},
+		{"sAMAccountName, nested groups", "alice", "alice-password", []string{"Domain Users", "G1", "G2"}, nil},
+		{"UPN, nested groups", dc.UPN("alice"), "alice-password", []string{"Domain Users", "G1", "G2"}, nil},
+		{"upper-case sAMAccountName", "ALICE", "alice-password", []string{"Domain Users", "G1", "G2"}, nil},
+		{"only the primary group", "bob", "bob-password", []string{"Domain Users"}, nil},
+		{"metacharacters in name and DN", hostileADName, hostileADName + "-password", []string{"Domain Users", "G1", "G2"}, nil},
 		{"filter injection", "*", "alice-password", nil, directory.ErrInvalidCredentials},
 		{"filter injection, OR", "alice)(sAMAccountName=*", "alice-password", nil, directory.ErrInvalidCredentials},
 		{"unknown user", "mallory", "alice-password", nil, directory.ErrInvalidCredentials},
@@ -147,8 +148,8 @@ func TestADLookup(t *testing.T) {
 		wantGroups []string
 		wantErr    error
 	}{
-		{"nested groups", "alice", []string{"G1", "G2"}, nil},
-		{"UPN", dc.UPN("bob"), nil, nil},
+		{"nested groups", "alice", []string{"Domain Users", "G1", "G2"}, nil},
+		{"UPN, only the primary group", dc.UPN("bob"), []string{"Domain Users"}, nil},
 		{"unknown", "mallory", nil, directory.ErrNotFound},
 	}
 	for _, tt := range tests {
@@ -205,7 +206,7 @@ func TestADStartTLS(t *testing.T) {
 	cfg.URLs, cfg.StartTLS = []string{dc.LDAPURL}, true
 	d := open(t, cfg)
 	u, err := d.Authenticate(budget(t, 10*time.Second), dc.UPN("alice"), "alice-password")
-	if err != nil || !slices.Equal(u.Groups, []string{"G1", "G2"}) {
-		t.Errorf("Authenticate = %+v, %v; want groups [G1 G2]", u, err)
+	if err != nil || !slices.Equal(u.Groups, []string{"Domain Users", "G1", "G2"}) {
+		t.Errorf("Authenticate = %+v, %v; want groups [Domain Users G1 G2]", u, err)
 	}
 }

@@ -1,6 +1,7 @@
 package ldap
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -185,4 +186,35 @@ func FuzzADSubCode(f *testing.F) {
 			t.Fatalf("%q: code %q not in message", diag, code)
 		}
 	})
+}
+
+func TestPrimaryGroupSID(t *testing.T) {
+	// S-1-5-21-1-2-3-1104: revision 1, 5 sub-authorities, authority 5.
+	user := []byte{1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0x50, 0x04, 0, 0}
+	want := []byte{1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0x01, 0x02, 0, 0} // …-513
+	tests := []struct {
+		name string
+		sid  []byte
+		pgid string
+		want []byte
+	}{
+		{"domain users", user, "513", want},
+		{"no primaryGroupID", user, "", nil},
+		{"not a number", user, "x", nil},
+		{"too large", user, "4294967296", nil},
+		{"no sid", nil, "513", nil},
+		{"wrong revision", append([]byte{2}, user[1:]...), "513", nil},
+		{"length disagrees with the count", user[:len(user)-1], "513", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := primaryGroupSID(tt.sid, tt.pgid)
+			if ok != (tt.want != nil) || !bytes.Equal(got, tt.want) {
+				t.Fatalf("primaryGroupSID = %x, %v; want %x", got, ok, tt.want)
+			}
+		})
+	}
+	if got := escapeBinary([]byte{0x01, 0x2a, 0xff}); got != `\01\2a\ff` {
+		t.Errorf("escapeBinary = %q", got)
+	}
 }

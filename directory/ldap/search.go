@@ -88,6 +88,9 @@ func (cfg Config) userAttributes() []string {
 	if cfg.Flavor == ActiveDirectory {
 		attrs = append(attrs, "userAccountControl")
 	}
+	if cfg.Groups == GroupsADNested && !cfg.NoGroups {
+		attrs = append(attrs, "objectSid", "primaryGroupID") // the primary group is not in its member list
+	}
 	if len(attrs) == 0 {
 		attrs = []string{"1.1"} // RFC 4511: no attributes
 	}
@@ -129,7 +132,11 @@ func (d *Directory) groupFilter(u *goldap.Entry, name string) string {
 		}
 		return "(&(objectClass=posixGroup)(memberUid=" + goldap.EscapeFilter(name) + "))"
 	case GroupsADNested:
-		return "(&(objectClass=group)(member:1.2.840.113556.1.4.1941:=" + dn + "))"
+		nested := "(member:1.2.840.113556.1.4.1941:=" + dn + ")"
+		if sid, ok := primaryGroupSID(u.GetRawAttributeValue("objectSid"), u.GetAttributeValue("primaryGroupID")); ok {
+			nested = "(|" + nested + "(objectSid=" + escapeBinary(sid) + "))"
+		}
+		return "(&(objectClass=group)" + nested + ")"
 	default:
 		return "(&(objectClass=groupOfNames)(member=" + dn + "))"
 	}
