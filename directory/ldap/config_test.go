@@ -47,7 +47,7 @@ func TestNewDefaults(t *testing.T) {
 		wantAttrs  []string
 	}{
 		{"openldap", "", DefaultOpenLDAPFilter, GroupsGroupOfNames, []string{"1.1"}},
-		{"ad", ActiveDirectory, DefaultADFilter, GroupsADNested, []string{"userAccountControl"}},
+		{"ad", ActiveDirectory, DefaultADFilter, GroupsADNested, []string{"userAccountControl", "objectSid", "primaryGroupID"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
