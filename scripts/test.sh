@@ -14,6 +14,8 @@ command -v sqlite3 >/dev/null || need_pkgs+=(sqlite3)
 [ -x /usr/sbin/slapd ] || need_pkgs+=(slapd)
 command -v ldapsearch >/dev/null || need_pkgs+=(ldap-utils)
 command -v samba-tool >/dev/null || need_pkgs+=(samba-ad-dc)
+command -v pamtester >/dev/null || need_pkgs+=(pamtester)
+[ -e /lib/x86_64-linux-gnu/security/pam_radius_auth.so ] || need_pkgs+=(libpam-radius-auth)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "== installing ${need_pkgs[*]}"
