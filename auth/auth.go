@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"radiusd/codes"
@@ -72,6 +73,7 @@ type Authenticator struct {
 	recovery *codes.Hasher
 	drift    *otp.DriftMonitor
 	log      *slog.Logger
+	pol      atomic.Pointer[Policy]
 }
 
 // New returns an Authenticator. It checks the options but performs no I/O.
@@ -79,8 +81,9 @@ func New(opts Options, dir Directory, st Store, logger *slog.Logger) (*Authentic
 	if len(opts.RecoveryKey) < 32 || len(opts.FingerprintKey) < 32 {
 		return nil, errors.New("auth: keys must be at least 32 bytes")
 	}
-	if opts.Enforce == "" {
-		opts.Enforce = EnforceAll
+	pol, err := policyFrom(opts).check()
+	if err != nil {
+		return nil, err
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -94,14 +97,16 @@ func New(opts Options, dir Directory, st Store, logger *slog.Logger) (*Authentic
 	if opts.ChallengePrompt == "" {
 		opts.ChallengePrompt = "Enter the code from your authenticator app"
 	}
-	return &Authenticator{
+	a := &Authenticator{
 		opts:     opts,
 		dir:      dir,
 		store:    st,
 		recovery: codes.NewHasher(opts.RecoveryKey),
 		drift:    otp.NewDriftMonitor(20, 0.8),
 		log:      logger.With("component", "auth"),
-	}, nil
+	}
+	a.pol.Store(&pol)
+	return a, nil
 }
 
 // Authenticate decides one request. A nil error comes with a Decision whose

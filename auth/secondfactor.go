@@ -29,7 +29,8 @@ func (a *Authenticator) needsSecondFactor(ctx context.Context, rec store.User) (
 	case rec.State == store.StateActive, rec.Policy == store.PolicyRequired:
 		return true, nil
 	}
-	switch a.opts.Enforce {
+	pol := a.policy()
+	switch pol.Enforce {
 	case EnforceOptIn:
 		return false, nil
 	case EnforceGroups:
@@ -41,7 +42,7 @@ func (a *Authenticator) needsSecondFactor(ctx context.Context, rec store.User) (
 			return false, fmt.Errorf("auth: lookup groups: %w", err)
 		}
 		return slices.ContainsFunc(u.Groups, func(g string) bool {
-			return slices.ContainsFunc(a.opts.Groups, func(want string) bool { return strings.EqualFold(g, want) })
+			return slices.ContainsFunc(pol.Groups, func(want string) bool { return strings.EqualFold(g, want) })
 		}), nil
 	default:
 		return true, nil
@@ -51,10 +52,11 @@ func (a *Authenticator) needsSecondFactor(ctx context.Context, rec store.User) (
 // inGrace reports whether a required, not enrolled user may still log in
 // with the password alone: grace has not started yet or has not ended.
 func (a *Authenticator) inGrace(rec store.User) bool {
-	if a.opts.GracePeriod <= 0 {
+	grace := a.policy().GracePeriod
+	if grace <= 0 {
 		return false
 	}
-	return rec.GraceStarted.IsZero() || a.opts.Now().Before(rec.GraceStarted.Add(a.opts.GracePeriod))
+	return rec.GraceStarted.IsZero() || a.opts.Now().Before(rec.GraceStarted.Add(grace))
 }
 
 // notEnrolled serves a user who must use a second factor but has none:
@@ -77,7 +79,7 @@ func (a *Authenticator) notEnrolled(ctx context.Context, rec store.User, passwor
 		if err != nil {
 			return failed(rec.Name, fmt.Errorf("auth: start grace: %w", err))
 		}
-		if a.opts.Now().Before(start.Add(a.opts.GracePeriod)) {
+		if a.opts.Now().Before(start.Add(a.policy().GracePeriod)) {
 			d := accept(u, "grace_period")
 			d.ReplyMessage = a.enrollMessage()
 			return d, nil
@@ -89,10 +91,11 @@ func (a *Authenticator) notEnrolled(ctx context.Context, rec store.User, passwor
 }
 
 func (a *Authenticator) enrollMessage() string {
-	if a.opts.EnrollURL == "" {
+	url := a.policy().EnrollURL
+	if url == "" {
 		return "Two-factor enrollment required: contact your administrator"
 	}
-	return "Two-factor enrollment required: " + a.opts.EnrollURL
+	return "Two-factor enrollment required: " + url
 }
 
 // verifySecondFactor checks a TOTP code or a recovery code and consumes it.

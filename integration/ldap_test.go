@@ -421,3 +421,20 @@ func logHas(log, level, want string) bool {
 	}
 	return false
 }
+
+// TestLDAPReloadNeedsGroups: radiusd started with nothing that uses groups
+// makes no group searches, so a reload that turns on enforce: groups is
+// refused (a restart is needed) instead of running with empty groups,
+// which would exempt every group member from the second factor.
+func TestLDAPReloadNeedsGroups(t *testing.T) {
+	t.Parallel()
+	sl := startSlapd(t)
+	s := startLDAPServer(t, sl, ldapConf{}, options{})
+	s.opts.enforce, s.opts.policyGroups = "groups", []string{"vpn-users"}
+	s.writeConfig(s.port())
+	s.hangup("reload configuration refused")
+	if len(s.logLines(1, "restart radiusd")) == 0 {
+		t.Errorf("the refusal does not say to restart:\n%s", s.log())
+	}
+	expect(t, s.auth(pap("alice", ldapAlice.password)...), reject, msgEnroll)
+}

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -41,4 +42,40 @@ func (s *server) hangup(want string) {
 		}
 	}
 	s.t.Fatalf("no %q in the log after SIGHUP:\n%s", want, s.log())
+}
+
+// TestReloadPolicyAndReplies: SIGHUP applies a new policy and new reply
+// rules from the configuration file; a broken configuration is refused and
+// the running ones kept.
+func TestReloadPolicyAndReplies(t *testing.T) {
+	t.Parallel()
+	alice, bob := newUser("alice"), newUser("bob")
+	s := startServer(t, options{mode: "password+otp", users: []user{alice, bob}})
+	a := s.enroll(alice)
+	expect(t, s.auth(pap("bob", bob.password)...), reject, msgEnroll)
+
+	s.opts.enforce = "opt-in"
+	s.opts.extra = "replies: [{ group: vpn-users, attributes: [{ name: Filter-Id, value: after-reload }] }]\n"
+	s.writeConfig(s.port())
+	s.hangup("configuration reloaded")
+	expect(t, s.auth(pap("bob", bob.password)...), accept, "")
+	if r := s.auth(pap("alice", a.password+a.code(t, 0))...); r.code != accept || r.get("Filter-Id") != "after-reload" {
+		t.Errorf("after reload: want Access-Accept with Filter-Id after-reload; %v", r)
+	}
+
+	s.opts.enforce = "everyone"
+	s.writeConfig(s.port())
+	s.hangup("reload configuration refused")
+	expect(t, s.auth(pap("bob", bob.password)...), accept, "")
+}
+
+// port returns the UDP port of the running server.
+func (s *server) port() int {
+	s.t.Helper()
+	_, p, _ := strings.Cut(s.addr, ":")
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return n
 }

@@ -38,8 +38,7 @@ func newDirectory(cfg *config.Config, logger *slog.Logger) (userDirectory, error
 		return fileDirectory{d, cfg.Directory.File}, nil
 	case "ldap":
 		lc := ldapConfig(cfg.Directory.LDAP, logger)
-		// Groups serve enforce: groups and replies; without them, no group search.
-		lc.NoGroups = cfg.Policy.Enforce != "groups" && len(cfg.Replies) == 0
+		lc.NoGroups = !needsGroups(cfg) // no group search when nothing uses groups
 		d, err := ldap.New(lc)
 		if err != nil {
 			return nil, err

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 
+	"radiusd/auth"
 	"radiusd/config"
 	"radiusd/radiussrv"
 )
@@ -72,7 +73,9 @@ func serve(ctx context.Context, path string, cfg *config.Config, logger *slog.Lo
 	if err != nil {
 		return err
 	}
-	go reloadOnHangup(ctx, path, srv, dir, logger)
+	r := &reloader{path: path, srv: srv, auth: a, dir: dir, log: logger,
+		groups: cfg.Directory.Backend != "ldap" || needsGroups(cfg)}
+	go r.run(ctx)
 	logger.Info("radiusd started", "version", version(), "listen", cfg.Listen, "clients", len(clients), "directory", dir.describe())
 	return serveAll(ctx, srv, conns)
 }
@@ -105,9 +108,19 @@ func serveAll(ctx context.Context, srv *radiussrv.Server, conns []net.PacketConn
 	return errors.Join(errs...)
 }
 
-// reloadOnHangup re-reads the users file and the clients on SIGHUP. A
-// broken file or config is refused and the running set kept.
-func reloadOnHangup(ctx context.Context, path string, srv *radiussrv.Server, dir userDirectory, logger *slog.Logger) {
+// reloader re-reads, on SIGHUP, the users file and the configuration's
+// clients (secrets and reply rules included) and policy.
+type reloader struct {
+	path   string
+	srv    *radiussrv.Server
+	auth   *auth.Authenticator
+	dir    userDirectory
+	groups bool // the directory looks groups up (an ldap one started without needing them does not)
+	log    *slog.Logger
+}
+
+// run reloads on every SIGHUP until ctx ends.
+func (r *reloader) run(ctx context.Context) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -117,19 +130,21 @@ func reloadOnHangup(ctx context.Context, path string, srv *radiussrv.Server, dir
 			return
 		case <-hup:
 		}
-		if err := dir.reload(); err != nil { // a successful reload logs itself
-			logger.Error("reload users file refused; keeping the running set", "err", err)
+		if err := r.dir.reload(); err != nil { // a successful reload logs itself
+			r.log.Error("reload users file refused; keeping the running set", "err", err)
 		}
-		if err := reloadClients(path, srv); err != nil {
-			logger.Error("reload clients refused; keeping the running set", "err", err)
+		if err := r.reloadConfig(); err != nil {
+			r.log.Error("reload configuration refused; keeping the running clients and policy", "err", err)
 		} else {
-			logger.Info("clients reloaded")
+			r.log.Info("configuration reloaded: clients, reply rules and policy")
 		}
 	}
 }
 
-func reloadClients(path string, srv *radiussrv.Server) error {
-	cfg, err := config.Load(path)
+// reloadConfig applies the clients and the policy of the configuration
+// file, or neither when either cannot be applied.
+func (r *reloader) reloadConfig() error {
+	cfg, err := config.Load(r.path)
 	if err != nil {
 		return err
 	}
@@ -137,5 +152,11 @@ func reloadClients(path string, srv *radiussrv.Server) error {
 	if err != nil {
 		return err
 	}
-	return srv.SetClients(clients)
+	if needsGroups(cfg) && !r.groups {
+		return errors.New("policy.enforce: groups and replies need the directory's groups, which it was started without: restart radiusd")
+	}
+	if err := r.srv.SetClients(clients); err != nil {
+		return err
+	}
+	return r.auth.SetPolicy(authPolicy(cfg))
 }

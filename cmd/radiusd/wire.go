@@ -140,3 +140,14 @@ func groupReplies(replies []config.Reply, client string) []radiussrv.GroupReply 
 	}
 	return out
 }
+
+// authPolicy maps the policy section onto the decision logic's.
+func authPolicy(cfg *config.Config) auth.Policy {
+	p := cfg.Policy
+	return auth.Policy{Enforce: auth.Enforcement(p.Enforce), Groups: p.Groups, EnrollURL: p.EnrollURL, GracePeriod: p.GracePeriod}
+}
+
+// needsGroups reports whether anything in cfg uses the users' groups.
+func needsGroups(cfg *config.Config) bool {
+	return cfg.Policy.Enforce == "groups" || len(cfg.Replies) > 0
+}
