@@ -48,7 +48,15 @@ type Config struct {
 	Challenge     Challenge     `yaml:"challenge"`
 	Lockout       Lockout       `yaml:"lockout"`
 	Replies       []Reply       `yaml:"replies"`
+	Metrics       Metrics       `yaml:"metrics"`
 	Log           Log           `yaml:"log"`
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	// Listen is the TCP host:port of /metrics, /healthz and /readyz; ""
+	// (the default) serves none.
+	Listen string `yaml:"listen"`
 }
 
 // RADIUS holds protocol timing.

@@ -85,6 +85,11 @@ func (c *Config) Validate() error {
 	c.validateChallenge(&p)
 	c.validateLockout(&p)
 	c.validateReplies(&p)
+	if l := c.Metrics.Listen; l != "" {
+		if _, err := netip.ParseAddrPort(l); err != nil {
+			p.add("metrics.listen", "%q is not an IP address and port such as 127.0.0.1:9812", l)
+		}
+	}
 	p.oneOf("log.level", c.Log.Level, logLevels)
 	p.oneOf("log.format", c.Log.Format, logFormats)
 	return errors.Join(p...)

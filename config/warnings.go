@@ -1,6 +1,9 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"net/netip"
+)
 
 // minSecretLen is the shortest shared secret that draws no warning.
 const minSecretLen = 16
@@ -32,6 +35,9 @@ func (c *Config) Warnings() []string {
 		w = append(w, fmt.Sprintf("policy.groups: ignored because enforce is %s", c.Policy.Enforce))
 	}
 	w = append(w, c.ldapWarnings()...)
+	if ap, err := netip.ParseAddrPort(c.Metrics.Listen); err == nil && !ap.Addr().IsLoopback() {
+		w = append(w, fmt.Sprintf("metrics.listen: %s is not a loopback address; whoever reaches it reads the metrics", c.Metrics.Listen))
+	}
 	if c.Lockout.MaxFailures == 0 {
 		w = append(w, "lockout.max_failures: 0 disables locking; codes can be guessed without limit")
 	}

@@ -56,6 +56,7 @@ func (s *Server) HandlePacket(ctx context.Context, raw []byte, from netip.AddrPo
 		return nil
 	case dupAnswered:
 		s.stats.duplicates.Add(1)
+		s.opts.Observer.Duplicate()
 		s.log.Debug("radius duplicate answered from cache",
 			"client", in.client.name, "remote", from.String(), "radius_id", in.pkt.Identifier)
 		return cached
@@ -112,6 +113,7 @@ func (s *Server) checkMessageAuthenticator(in inbound, wire []byte) string {
 // dropped counts and (rate-limited) logs a silently discarded packet.
 func (s *Server) dropped(reason string, c *client, from netip.AddrPort) {
 	s.stats.drops[dropIndex(reason)].Add(1)
+	s.opts.Observer.Drop(reason)
 	name := ""
 	if c != nil {
 		name = c.name
@@ -128,6 +130,7 @@ func (s *Server) statusServer(in inbound, from netip.AddrPort) []byte {
 		return nil
 	}
 	s.stats.statusServer.Add(1)
+	s.opts.Observer.StatusServer()
 	s.log.Debug("radius status-server answered",
 		"client", in.client.name, "remote", from.String(), "radius_id", in.pkt.Identifier)
 	return out
@@ -211,6 +214,7 @@ func (s *Server) logDecision(ctx context.Context, in inbound, from netip.AddrPor
 		user = received
 	}
 	elapsed := s.opts.Now().Sub(start)
+	s.opts.Observer.Decision(in.client.name, in.client.mode, result, reason, elapsed)
 	s.log.LogAttrs(ctx, slog.LevelInfo, "radius decision",
 		slog.String("user", user),
 		slog.String("client", in.client.name),

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"layeh.com/radius"
 	"layeh.com/radius/rfc2865"
@@ -105,5 +108,39 @@ func TestGroupRepliesTooLargeFailClosed(t *testing.T) {
 	req := buildRequest(t, testSecret, validOpts()...)
 	if p := checkReply(t, s.HandlePacket(t.Context(), req, testRemote), req, testSecret); p.Code != radius.CodeAccessReject {
 		t.Fatalf("code %v, want Access-Reject for a reply over 4096 bytes", p.Code)
+	}
+}
+
+// countingObserver records what a Server reports.
+type countingObserver struct {
+	mu        sync.Mutex
+	decisions []string
+	drops     []string
+	dups      int
+}
+
+func (o *countingObserver) Decision(client string, mode auth.Mode, result auth.Result, reason string, _ time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.decisions = append(o.decisions, client+"/"+string(mode)+"/"+result.String()+"/"+reason)
+}
+func (o *countingObserver) Drop(reason string) {
+	o.mu.Lock()
+	o.drops = append(o.drops, reason)
+	o.mu.Unlock()
+}
+func (o *countingObserver) Duplicate()    { o.mu.Lock(); o.dups++; o.mu.Unlock() }
+func (o *countingObserver) StatusServer() {}
+
+func TestObserver(t *testing.T) {
+	obs := &countingObserver{}
+	s, _, _ := newTestServer(t, Options{Observer: obs}, &fakeAuth{})
+	req := buildRequest(t, testSecret, validOpts()...)
+	s.HandlePacket(t.Context(), req, testRemote)
+	s.HandlePacket(t.Context(), req, testRemote) // retransmission: from the cache
+	s.HandlePacket(t.Context(), buildRequest(t, otherSecret, validOpts()...), testRemote)
+	want := []string{"vpn/password+otp/accept/ok"}
+	if !slices.Equal(obs.decisions, want) || obs.dups != 1 || !slices.Equal(obs.drops, []string{DropBadAuthenticator}) {
+		t.Errorf("decisions %q dups %d drops %q; want %q, 1, [%s]", obs.decisions, obs.dups, obs.drops, want, DropBadAuthenticator)
 	}
 }

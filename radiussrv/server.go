@@ -62,6 +62,7 @@ type Options struct {
 	MaxInFlight      int              // bound on packets handled at once by all Serve calls together
 	DuplicateEntries int              // bound on duplicate-cache entries
 	Now              func() time.Time // clock for the duplicate cache and log rate limits
+	Observer         Observer         // told of decisions and drops (metrics); nil = none
 }
 
 // Server is a RADIUS authentication server. Its methods are safe for
@@ -150,6 +151,9 @@ func withDefaults(opts Options) Options {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
 	}
 	return opts
 }

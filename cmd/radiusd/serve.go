@@ -53,7 +53,8 @@ func serve(ctx context.Context, path string, cfg *config.Config, logger *slog.Lo
 		return err
 	}
 	defer dir.close()
-	a, err := newAuthenticator(cfg, dir, b, logger)
+	m := newMetrics()
+	a, err := newAuthenticator(cfg, timedDirectory{dir, m}, timedStore{b.store, m}, b, logger)
 	if err != nil {
 		return err
 	}
@@ -65,12 +66,16 @@ func serve(ctx context.Context, path string, cfg *config.Config, logger *slog.Lo
 		Clients:        clients,
 		RequestTimeout: cfg.RADIUS.RequestTimeout,
 		DuplicateTTL:   cfg.RADIUS.DuplicateTTL,
+		Observer:       m,
 	}, a, logger)
 	if err != nil {
 		return err
 	}
 	conns, err := listen(ctx, cfg.Listen)
 	if err != nil {
+		return err
+	}
+	if err := startMetrics(ctx, cfg.Metrics.Listen, m, b, dir, logger); err != nil {
 		return err
 	}
 	r := &reloader{path: path, srv: srv, auth: a, dir: dir, log: logger,
@@ -159,4 +164,29 @@ func (r *reloader) reloadConfig() error {
 		return err
 	}
 	return r.auth.SetPolicy(authPolicy(cfg))
+}
+
+// startMetrics listens on addr ("" = no metrics) and serves the metrics
+// and the health endpoints there until ctx ends.
+func startMetrics(ctx context.Context, addr string, m *metrics, b *backend, dir userDirectory, logger *slog.Logger) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	ready := func(ctx context.Context) error {
+		if err := b.store.Ping(ctx); err != nil {
+			return err
+		}
+		return dir.check(ctx)
+	}
+	go func() {
+		if err := serveMetrics(ctx, ln, m, ready); err != nil {
+			logger.Error("metrics endpoint stopped", "err", err)
+		}
+	}()
+	logger.Info("metrics listening", "addr", ln.Addr().String())
+	return nil
 }

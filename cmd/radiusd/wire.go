@@ -74,7 +74,7 @@ func totpParams(cfg *config.Config) otp.Params {
 }
 
 // newAuthenticator maps the config onto the decision logic.
-func newAuthenticator(cfg *config.Config, dir auth.Directory, b *backend, logger *slog.Logger) (*auth.Authenticator, error) {
+func newAuthenticator(cfg *config.Config, dir auth.Directory, st auth.Store, b *backend, logger *slog.Logger) (*auth.Authenticator, error) {
 	return auth.New(auth.Options{
 		Names:            nameRules(cfg),
 		Enforce:          auth.Enforcement(cfg.Policy.Enforce),
@@ -89,7 +89,7 @@ func newAuthenticator(cfg *config.Config, dir auth.Directory, b *backend, logger
 		ChallengePrompt:  cfg.Challenge.Prompt,
 		RecoveryKey:      b.recovery,
 		FingerprintKey:   b.fingerprint,
-	}, dir, b.store, logger)
+	}, dir, st, logger)
 }
 
 // newAccounts maps the config onto enrolment management.

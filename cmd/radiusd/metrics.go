@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"radiusd/auth"
+	"radiusd/directory"
+	"radiusd/store"
+)
+
+// metrics are the Prometheus series of one process. Label values are
+// client names, modes, results, reasons and operation names: never a user
+// name or a secret.
+type metrics struct {
+	reg        *prometheus.Registry
+	requests   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+	drops      *prometheus.CounterVec
+	duplicates prometheus.Counter
+	status     prometheus.Counter
+	directory  *prometheus.HistogramVec
+	store      *prometheus.HistogramVec
+	lockouts   prometheus.Counter
+}
+
+// latencyBuckets span 0.25 ms to 5 s.
+var latencyBuckets = prometheus.ExponentialBuckets(0.00025, 2.5, 11)
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "radiusd_requests_total",
+			Help: "Decided Access-Requests by client, mode, result and reason."}, []string{"client", "mode", "result", "reason"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "radiusd_request_duration_seconds",
+			Help: "Time to decide an Access-Request.", Buckets: latencyBuckets}, []string{"result"}),
+		drops: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "radiusd_dropped_packets_total",
+			Help: "Packets silently discarded, by reason."}, []string{"reason"}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "radiusd_duplicate_requests_total",
+			Help: "Retransmissions answered from the duplicate cache (RFC 5080)."}),
+		status: prometheus.NewCounter(prometheus.CounterOpts{Name: "radiusd_status_server_total",
+			Help: "Status-Server requests answered."}),
+		directory: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "radiusd_directory_duration_seconds",
+			Help: "Directory operations by operation and outcome.", Buckets: latencyBuckets}, []string{"op", "outcome"}),
+		store: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "radiusd_store_duration_seconds",
+			Help: "Store operations of the request path by operation and outcome.", Buckets: latencyBuckets}, []string{"op", "outcome"}),
+		lockouts: prometheus.NewCounter(prometheus.CounterOpts{Name: "radiusd_lockouts_total",
+			Help: "Failed second factors that left the user locked out."}),
+	}
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "radiusd_build_info",
+		Help: "Always 1; the labels say which build runs."}, []string{"version", "goversion"})
+	build.WithLabelValues(version(), runtime.Version()).Set(1)
+	m.reg.MustRegister(m.requests, m.latency, m.drops, m.duplicates, m.status, m.directory, m.store, m.lockouts, build,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Decision implements radiussrv.Observer.
+func (m *metrics) Decision(client string, mode auth.Mode, result auth.Result, reason string, elapsed time.Duration) {
+	m.requests.WithLabelValues(client, string(mode), result.String(), reason).Inc()
+	m.latency.WithLabelValues(result.String()).Observe(elapsed.Seconds())
+}
+
+// Drop implements radiussrv.Observer.
+func (m *metrics) Drop(reason string) { m.drops.WithLabelValues(reason).Inc() }
+
+// Duplicate implements radiussrv.Observer.
+func (m *metrics) Duplicate() { m.duplicates.Inc() }
+
+// StatusServer implements radiussrv.Observer.
+func (m *metrics) StatusServer() { m.status.Inc() }
+
+// outcome names an error for a label: ok, a sentinel's meaning, or error.
+func outcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, directory.ErrInvalidCredentials), errors.Is(err, directory.ErrNotFound),
+		errors.Is(err, directory.ErrDisabled), errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrReplay):
+		return "refused"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return "timeout"
+	}
+	return "error"
+}
+
+// timed observes the duration and outcome of one operation.
+func timed[T any](h *prometheus.HistogramVec, op string, f func() (T, error)) (T, error) {
+	start := time.Now()
+	v, err := f()
+	h.WithLabelValues(op, outcome(err)).Observe(time.Since(start).Seconds())
+	return v, err
+}
+
+// timedDirectory times the decision logic's directory calls.
+type timedDirectory struct {
+	auth.Directory
+	m *metrics
+}
+
+func (d timedDirectory) Authenticate(ctx context.Context, name, password string) (directory.User, error) {
+	return timed(d.m.directory, "authenticate", func() (directory.User, error) { return d.Directory.Authenticate(ctx, name, password) })
+}
+
+func (d timedDirectory) Lookup(ctx context.Context, name string) (directory.User, error) {
+	return timed(d.m.directory, "lookup", func() (directory.User, error) { return d.Directory.Lookup(ctx, name) })
+}
+
+// timedStore times the decision logic's store calls and counts lockouts.
+type timedStore struct {
+	auth.Store
+	m *metrics
+}
+
+func (s timedStore) Get(ctx context.Context, name string) (store.User, error) {
+	return timed(s.m.store, "get", func() (store.User, error) { return s.Store.Get(ctx, name) })
+}
+
+func (s timedStore) AcceptStep(ctx context.Context, name string, step int64, drift int, now time.Time) error {
+	_, err := timed(s.m.store, "accept_step", func() (struct{}, error) {
+		return struct{}{}, s.Store.AcceptStep(ctx, name, step, drift, now)
+	})
+	return err
+}
+
+func (s timedStore) RecordFailure(ctx context.Context, name string, f store.Failure) (time.Time, error) {
+	until, err := timed(s.m.store, "record_failure", func() (time.Time, error) { return s.Store.RecordFailure(ctx, name, f) })
+	if err == nil && !until.IsZero() {
+		s.m.lockouts.Inc()
+	}
+	return until, err
+}
+
+// readiness checks the backends a request needs.
+type readiness func(ctx context.Context) error
+
+// serveMetrics serves /metrics, /healthz (the process answers) and /readyz
+// (ready reports nil) on ln until ctx ends.
+func serveMetrics(ctx context.Context, ln net.Listener, m *metrics, ready readiness) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		rctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := ready(rctx); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
