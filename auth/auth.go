@@ -161,3 +161,8 @@ func (a *Authenticator) load(ctx context.Context, name string) (store.User, erro
 func failed(name string, err error) (Decision, error) {
 	return Decision{User: name, Reason: "backend_error", ReplyMessage: msgFailed}, err
 }
+
+// ClockOffset is the median step offset of the codes of recently accepted
+// users (0 while none): a value away from 0 means the server's clock, not
+// the phones', is probably off. users says how many it is taken over.
+func (a *Authenticator) ClockOffset() (steps, users int) { return a.drift.Median() }

@@ -66,6 +66,9 @@ func TestMetrics(t *testing.T) {
 		`radiusd_store_duration_seconds_count{op="accept_step",outcome="ok"} 1`,
 		`radiusd_directory_duration_seconds_count{op="authenticate",outcome="ok"} 1`,
 		`radiusd_build_info{`,
+		`radiusd_users{state="active"} 1`,
+		`radiusd_users{state="none"} 0`,
+		`radiusd_clock_offset_steps 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)

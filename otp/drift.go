@@ -95,3 +95,16 @@ func (m *DriftMonitor) record(user string, offset int) {
 		m.order.Remove(oldest)
 	}
 }
+
+// Median returns the median offset, in steps, of the recorded users (upper
+// median for an even count) and how many users it is taken over.
+func (m *DriftMonitor) Median() (median, users int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	offsets, _, _ := m.offsets()
+	if len(offsets) == 0 {
+		return 0, 0
+	}
+	slices.Sort(offsets)
+	return offsets[len(offsets)/2], len(offsets)
+}

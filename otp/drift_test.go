@@ -116,3 +116,17 @@ func TestDriftMonitorConcurrent(t *testing.T) {
 		t.Fatalf("%d warnings at one instant, want exactly 1", n)
 	}
 }
+
+func TestDriftMonitorMedian(t *testing.T) {
+	m := otp.NewDriftMonitor(5, 0.8)
+	if med, n := m.Median(); med != 0 || n != 0 {
+		t.Fatalf("empty: %d over %d", med, n)
+	}
+	now := time.Unix(1e9, 0)
+	for i, off := range []int{-1, -1, 0, -2} {
+		m.Observe(string(rune('a'+i)), off, now)
+	}
+	if med, n := m.Median(); med != -1 || n != 4 {
+		t.Errorf("Median = %d over %d, want -1 over 4", med, n)
+	}
+}

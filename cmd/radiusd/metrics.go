@@ -169,3 +169,41 @@ func serveMetrics(ctx context.Context, ln net.Listener, m *metrics, ready readin
 	}
 	return nil
 }
+
+// stateCounter counts users by enrolment state (sqlstore.Store).
+type stateCounter interface {
+	CountByState(ctx context.Context) (map[store.State]int, error)
+}
+
+// usersCollector reports the users by enrolment state at each scrape.
+type usersCollector struct {
+	st   stateCounter
+	desc *prometheus.Desc
+}
+
+func (c usersCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c usersCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := c.st.CountByState(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for st, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), string(st))
+	}
+}
+
+// watch adds the series read from the running server at scrape time: the
+// users by enrolment state, and the clock offset seen in users' codes.
+func (m *metrics) watch(st stateCounter, a *auth.Authenticator) {
+	m.reg.MustRegister(
+		usersCollector{st: st, desc: prometheus.NewDesc("radiusd_users",
+			"Users in the store by enrolment state (none, pending, active).", []string{"state"}, nil)},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "radiusd_clock_offset_steps",
+			Help: "Median TOTP step offset of recently accepted users' codes; away from 0 the server clock is probably off."},
+			func() float64 { steps, _ := a.ClockOffset(); return float64(steps) }),
+	)
+}

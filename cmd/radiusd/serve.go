@@ -58,6 +58,7 @@ func serve(ctx context.Context, path string, cfg *config.Config, logger *slog.Lo
 	if err != nil {
 		return err
 	}
+	m.watch(b.store, a)
 	clients, err := radiusClients(cfg)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/url"
 	"os"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -363,4 +364,30 @@ func TestWrongKeyRefused(t *testing.T) {
 		t.Fatalf("reopen with the right key: %v", err)
 	}
 	s.Close()
+}
+
+func TestCountByState(t *testing.T) {
+	ctx := t.Context()
+	s := openAt(t, filepath.Join(t.TempDir(), "radiusd.db"), "")
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	totp := store.TOTP{Secret: secret.New(bytes.Repeat([]byte{7}, 20)), Digits: 6, Period: 30, Algorithm: "SHA1"}
+	for _, name := range []string{"alice", "bob", "carol"} {
+		if err := s.Enroll(ctx, name, totp, now, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Activate(ctx, "alice", 500, 0, nil, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reset(ctx, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.CountByState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[store.State]int{store.StateActive: 1, store.StatePending: 1, store.StateNone: 1}
+	if !maps.Equal(got, want) {
+		t.Errorf("CountByState = %v, want %v", got, want)
+	}
 }
