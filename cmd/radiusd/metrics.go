@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,7 @@ type metrics struct {
 	directory  *prometheus.HistogramVec
 	store      *prometheus.HistogramVec
 	lockouts   prometheus.Counter
+	decisions  sync.Map // decisionKey → prometheus.Counter
 }
 
 // latencyBuckets span 0.25 ms to 5 s.
@@ -63,10 +65,24 @@ func newMetrics() *metrics {
 	return m
 }
 
-// Decision implements radiussrv.Observer.
+// Decision implements radiussrv.Observer. The counter of each label set is
+// looked up once and kept, so the request path does not hash labels.
 func (m *metrics) Decision(client string, mode auth.Mode, result auth.Result, reason string, elapsed time.Duration) {
-	m.requests.WithLabelValues(client, string(mode), result.String(), reason).Inc()
+	k := decisionKey{client, mode, result, reason}
+	c, ok := m.decisions.Load(k)
+	if !ok {
+		c, _ = m.decisions.LoadOrStore(k, m.requests.WithLabelValues(client, string(mode), result.String(), reason))
+	}
+	c.(prometheus.Counter).Inc()
 	m.latency.WithLabelValues(result.String()).Observe(elapsed.Seconds())
+}
+
+// decisionKey is the label set of one radiusd_requests_total series.
+type decisionKey struct {
+	client string
+	mode   auth.Mode
+	result auth.Result
+	reason string
 }
 
 // Drop implements radiussrv.Observer.
@@ -92,12 +108,9 @@ func outcome(err error) string {
 	return "error"
 }
 
-// timed observes the duration and outcome of one operation.
-func timed[T any](h *prometheus.HistogramVec, op string, f func() (T, error)) (T, error) {
-	start := time.Now()
-	v, err := f()
+// observe records how long an operation that began at start took.
+func observe(h *prometheus.HistogramVec, op string, start time.Time, err error) {
 	h.WithLabelValues(op, outcome(err)).Observe(time.Since(start).Seconds())
-	return v, err
 }
 
 // timedDirectory times the decision logic's directory calls.
@@ -107,11 +120,17 @@ type timedDirectory struct {
 }
 
 func (d timedDirectory) Authenticate(ctx context.Context, name, password string) (directory.User, error) {
-	return timed(d.m.directory, "authenticate", func() (directory.User, error) { return d.Directory.Authenticate(ctx, name, password) })
+	start := time.Now()
+	u, err := d.Directory.Authenticate(ctx, name, password)
+	observe(d.m.directory, "authenticate", start, err)
+	return u, err
 }
 
 func (d timedDirectory) Lookup(ctx context.Context, name string) (directory.User, error) {
-	return timed(d.m.directory, "lookup", func() (directory.User, error) { return d.Directory.Lookup(ctx, name) })
+	start := time.Now()
+	u, err := d.Directory.Lookup(ctx, name)
+	observe(d.m.directory, "lookup", start, err)
+	return u, err
 }
 
 // timedStore times the decision logic's store calls and counts lockouts.
@@ -121,18 +140,23 @@ type timedStore struct {
 }
 
 func (s timedStore) Get(ctx context.Context, name string) (store.User, error) {
-	return timed(s.m.store, "get", func() (store.User, error) { return s.Store.Get(ctx, name) })
+	start := time.Now()
+	u, err := s.Store.Get(ctx, name)
+	observe(s.m.store, "get", start, err)
+	return u, err
 }
 
 func (s timedStore) AcceptStep(ctx context.Context, name string, step int64, drift int, now time.Time) error {
-	_, err := timed(s.m.store, "accept_step", func() (struct{}, error) {
-		return struct{}{}, s.Store.AcceptStep(ctx, name, step, drift, now)
-	})
+	start := time.Now()
+	err := s.Store.AcceptStep(ctx, name, step, drift, now)
+	observe(s.m.store, "accept_step", start, err)
 	return err
 }
 
 func (s timedStore) RecordFailure(ctx context.Context, name string, f store.Failure) (time.Time, error) {
-	until, err := timed(s.m.store, "record_failure", func() (time.Time, error) { return s.Store.RecordFailure(ctx, name, f) })
+	start := time.Now()
+	until, err := s.Store.RecordFailure(ctx, name, f)
+	observe(s.m.store, "record_failure", start, err)
 	if err == nil && !until.IsZero() {
 		s.m.lockouts.Inc()
 	}
