@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every radiusd test on a fresh Debian machine: installs what the tests
 # need, then static checks, unit tests with the race detector, the
-# integration tests (real radiusd, radclient, oathtool, zbarimg) and a short
+# integration tests (real radiusd, radclient, oathtool, zbarimg), the Debian
+# package (built, installed, used and purged; as root) and a short
 # run of every fuzz target. Set FUZZTIME=0 to skip fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +49,15 @@ echo "== store without cgo (the pure-Go SQLite driver)"
 CGO_ENABLED=0 go test -count=1 ./store/...
 echo "== integration tests"
 go test -tags integration -count=1 -timeout 15m ./integration/...
+
+echo "== Debian package"
+if [ "$(id -u)" = 0 ]; then
+  scripts/package-test.sh
+elif [ -n "${RADIUSD_INTEGRATION_REQUIRED:-}" ]; then
+  echo "the package test installs a package: run as root"; exit 1
+else
+  echo "skipped: run 'sudo scripts/package-test.sh' to build, install and test the package"
+fi
 
 fuzztime=${FUZZTIME:-10s}
 if [ "$fuzztime" != 0 ]; then
