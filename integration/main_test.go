@@ -10,8 +10,10 @@
 // the binary. It may import layeh.com/radius (to build raw packets),
 // github.com/pquerna/otp (to cross-check TOTP codes), and the two directory
 // test harnesses, radiusd/directory/ldap/ldaptest (a real slapd) and
-// radiusd/directory/ldap/adtest (a real Samba AD DC): they start processes,
-// like radclient, and never touch the binary under test.
+// radiusd/directory/ldap/adtest (a real Samba AD DC), the PostgreSQL harness
+// radiusd/store/pgstore/pgtest: they start processes, like radclient, and
+// never touch the binary under test; and radiusd/internal/testcert, which
+// makes throwaway TLS certificates (for OpenVPN).
 //
 // Run with: go test -tags integration -count=1 ./integration/...
 // Missing tools make a test skip with an install hint, unless
