@@ -101,10 +101,22 @@ func (c Client) RequiresMessageAuthenticator() bool {
 
 // Store selects and configures the state store.
 type Store struct {
-	Driver      string `yaml:"driver"`      // sqlite
+	Driver      string `yaml:"driver"`      // sqlite | postgres
 	Path        string `yaml:"path"`        // SQLite database file
 	KeyFile     string `yaml:"key_file"`    // AES-256 key for TOTP secrets at rest
 	Synchronous string `yaml:"synchronous"` // SQLite synchronous pragma: normal | full
+
+	// DSN is the PostgreSQL connection string written inline; prefer
+	// DSNFile when it holds a password.
+	DSN Secret `yaml:"dsn"`
+	// DSNFile names a file holding the connection string (one line).
+	DSNFile string `yaml:"dsn_file"`
+	// PoolSize bounds the connections to PostgreSQL (default 16).
+	PoolSize int `yaml:"pool_size"`
+	// StatementTimeout bounds each PostgreSQL statement (default 2s).
+	StatementTimeout time.Duration `yaml:"statement_timeout"`
+	// ConnString is the DSN from DSN or DSNFile, set by Parse.
+	ConnString Secret `yaml:"-"`
 }
 
 // Directory selects and configures the user directory.

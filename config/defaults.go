@@ -15,7 +15,10 @@ const (
 	DefaultMode           = "password+otp"
 	DefaultStorePath      = "data/radiusd.db"
 	DefaultKeyFile        = "data/radiusd.key"
-	DefaultPrompt         = "Enter the code from your authenticator app"
+	// DefaultStorePoolSize and DefaultStatementTimeout apply to postgres.
+	DefaultStorePoolSize    = 16
+	DefaultStatementTimeout = 2 * time.Second
+	DefaultPrompt           = "Enter the code from your authenticator app"
 )
 
 // defaults returns the configuration that decoding starts from: a key that
@@ -24,7 +27,8 @@ const (
 func defaults() Config {
 	return Config{
 		RADIUS: RADIUS{RequestTimeout: DefaultRequestTimeout, DuplicateTTL: DefaultDuplicateTTL},
-		Store:  Store{Driver: "sqlite", Path: DefaultStorePath, KeyFile: DefaultKeyFile, Synchronous: "normal"},
+		Store: Store{Driver: "sqlite", Path: DefaultStorePath, KeyFile: DefaultKeyFile, Synchronous: "normal",
+			PoolSize: DefaultStorePoolSize, StatementTimeout: DefaultStatementTimeout},
 		Directory: Directory{Backend: "file", LDAP: LDAP{
 			Flavor: "openldap", ConnectTimeout: DefaultLDAPConnectTimeout, PoolSize: DefaultLDAPPoolSize,
 		}},
@@ -59,7 +63,7 @@ func (c *Config) applyDefaults() {
 // resolvePaths makes relative file paths relative to baseDir.
 func (c *Config) resolvePaths(baseDir string) {
 	l := &c.Directory.LDAP
-	for _, p := range []*string{&c.Store.Path, &c.Store.KeyFile, &c.Directory.File, &l.CAFile, &l.BindPasswordFile} {
+	for _, p := range []*string{&c.Store.Path, &c.Store.KeyFile, &c.Store.DSNFile, &c.Directory.File, &l.CAFile, &l.BindPasswordFile} {
 		*p = resolve(baseDir, *p)
 	}
 	for i := range c.Clients {

@@ -80,6 +80,17 @@ func (c *Config) readSecrets() []error {
 		}
 		cl.SharedSecret = Secret{v: v}
 	}
+	if st := &c.Store; st.Driver == "postgres" {
+		st.ConnString = st.DSN
+		if st.DSNFile != "" {
+			v, err := readSecretFile(st.DSNFile)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("store.dsn_file: %w", err))
+			} else {
+				st.ConnString = Secret{v: v}
+			}
+		}
+	}
 	if l := &c.Directory.LDAP; c.Directory.Backend == "ldap" && l.BindPasswordFile != "" {
 		v, err := readSecretFile(l.BindPasswordFile)
 		if err != nil {

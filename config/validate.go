@@ -13,15 +13,14 @@ import (
 
 // Allowed values of the enumerated keys, in documentation order.
 var (
-	modes         = []string{"password+otp", "challenge", "auto", "otp-only", "password-only"}
-	storeDrivers  = []string{"sqlite"}
-	synchronous   = []string{"normal", "full"}
-	backends      = []string{"file", "ldap"}
-	algorithms    = []string{"SHA1", "SHA256", "SHA512"}
-	enforcements  = []string{"all", "groups", "opt-in"}
-	logLevels     = []string{"debug", "info", "warn", "error"}
-	logFormats    = []string{"text", "json"}
-	notYetDrivers = []string{"postgres"}
+	modes        = []string{"password+otp", "challenge", "auto", "otp-only", "password-only"}
+	storeDrivers = []string{"sqlite", "postgres"}
+	synchronous  = []string{"normal", "full"}
+	backends     = []string{"file", "ldap"}
+	algorithms   = []string{"SHA1", "SHA256", "SHA512"}
+	enforcements = []string{"all", "groups", "opt-in"}
+	logLevels    = []string{"debug", "info", "warn", "error"}
+	logFormats   = []string{"text", "json"}
 )
 
 // Limits checked by Validate.
@@ -124,13 +123,17 @@ func (c *Config) validateRADIUS(p *problems) {
 
 func (c *Config) validateStore(p *problems) {
 	s := c.Store
-	if slices.Contains(notYetDrivers, s.Driver) {
-		p.add("store.driver", "%s is not supported yet; use %s", s.Driver, strings.Join(storeDrivers, ", "))
-	} else {
-		p.oneOf("store.driver", s.Driver, storeDrivers)
+	p.oneOf("store.driver", s.Driver, storeDrivers)
+	p.required("store.key_file", s.KeyFile)
+	if s.Driver == "postgres" {
+		if s.DSN.IsZero() == (s.DSNFile == "") {
+			p.add("store", "postgres needs exactly one of dsn and dsn_file")
+		}
+		p.between("store.pool_size", s.PoolSize, 1, 1000)
+		p.durationBetween("store.statement_timeout", s.StatementTimeout, 100*time.Millisecond, time.Minute, "100ms and 1m")
+		return
 	}
 	p.required("store.path", s.Path)
-	p.required("store.key_file", s.KeyFile)
 	if s.KeyFile != "" && s.KeyFile == s.Path {
 		p.add("store.key_file", "%q must differ from store.path", s.KeyFile)
 	}

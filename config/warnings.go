@@ -35,6 +35,7 @@ func (c *Config) Warnings() []string {
 		w = append(w, fmt.Sprintf("policy.groups: ignored because enforce is %s", c.Policy.Enforce))
 	}
 	w = append(w, c.ldapWarnings()...)
+	w = append(w, c.storeWarnings()...)
 	if ap, err := netip.ParseAddrPort(c.Metrics.Listen); err == nil && !ap.Addr().IsLoopback() {
 		w = append(w, fmt.Sprintf("metrics.listen: %s is not a loopback address; whoever reaches it reads the metrics", c.Metrics.Listen))
 	}

@@ -157,3 +157,21 @@ type Store interface {
 	// Close releases the store's resources.
 	Close() error
 }
+
+// Record is one user's whole stored state, for moving a site from one
+// store to another (radiusd store copy). Pending challenges are not part of
+// it: they live for minutes.
+type Record struct {
+	User     User     // every field; RecoveryLeft follows from Recovery
+	Recovery [][]byte // digests of the unused recovery codes
+}
+
+// Copier is implemented by drivers that export and restore whole records.
+type Copier interface {
+	// Export calls fn with every user's record, in name order, from one
+	// consistent snapshot where the driver can take one.
+	Export(ctx context.Context, fn func(Record) error) error
+	// Restore stores a record for a name the store does not know, in one
+	// transaction; ErrExists if it knows the name.
+	Restore(ctx context.Context, r Record) error
+}

@@ -14,7 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"radiusd/config"
+	"radiusd/secret"
 	"radiusd/store"
+	"radiusd/store/pgstore"
 	"radiusd/store/sqlstore"
 )
 
@@ -59,6 +61,10 @@ func cmdCheck(ctx context.Context, args []string, s streams) int {
 func (r *checkReport) check(ctx context.Context, cfg *config.Config) {
 	logger := slog.New(slog.DiscardHandler)
 	r.checkDirectory(ctx, cfg, logger)
+	if cfg.Store.Driver == "postgres" {
+		r.checkPostgres(ctx, cfg.Store)
+		return
+	}
 	if _, err := os.Stat(cfg.Store.KeyFile); errors.Is(err, fs.ErrNotExist) {
 		r.creatable("key file", cfg.Store.KeyFile)
 		r.creatable("database", cfg.Store.Path)
@@ -84,6 +90,50 @@ func (r *checkReport) check(ctx context.Context, cfg *config.Config) {
 		return
 	}
 	r.Notes = append(r.Notes, "store: "+cfg.Store.Path+" is reachable")
+}
+
+// checkPostgres reaches the database without changing it and reports its
+// schema version and whether the key file is the database's.
+func (r *checkReport) checkPostgres(ctx context.Context, c config.Store) {
+	name := "store: postgres " + redactedDSN(c.ConnString)
+	key, err := loadExistingKey(c.KeyFile)
+	if err != nil {
+		r.Problems = append(r.Problems, err.Error())
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	probe := key
+	if probe.IsZero() {
+		probe = secret.New(make([]byte, store.KeySize)) // no key file yet: reach the database anyway
+	}
+	st, err := pgstore.Inspect(ctx, pgstore.Options{DSN: string(c.ConnString.Value().Bytes()), Key: probe, StatementTimeout: c.StatementTimeout})
+	switch {
+	case err != nil:
+		r.Problems = append(r.Problems, fmt.Sprintf("%s: %v", name, err))
+	case st.SchemaVersion > st.Latest:
+		r.Problems = append(r.Problems, fmt.Sprintf("%s: schema version %d is newer than this radiusd (%d)", name, st.SchemaVersion, st.Latest))
+	case key.IsZero() && st.KeyChecked:
+		r.Problems = append(r.Problems, fmt.Sprintf("%s is in use, but key file %s does not exist: copy it from a node that uses this database", name, c.KeyFile))
+	case st.KeyChecked && !st.KeyMatches:
+		r.Problems = append(r.Problems, fmt.Sprintf("%s: %v", name, pgstore.ErrWrongKey))
+	case key.IsZero():
+		r.Notes = append(r.Notes, fmt.Sprintf("%s is reachable and new; key file %s does not exist yet: radiusd serve creates it, "+
+			"then copy it to every other node", name, c.KeyFile))
+	case st.SchemaVersion < st.Latest:
+		r.Notes = append(r.Notes, fmt.Sprintf("%s is reachable, schema version %d; radiusd serve migrates it to %d", name, st.SchemaVersion, st.Latest))
+	default:
+		r.Notes = append(r.Notes, fmt.Sprintf("%s is reachable, schema version %d (current), key file matches", name, st.SchemaVersion))
+	}
+}
+
+// loadExistingKey loads the key file, or returns a zero key (and a throwaway
+// one for Inspect) if it does not exist; it never creates the file.
+func loadExistingKey(path string) (secret.Value, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return secret.Value{}, nil
+	}
+	return store.LoadOrCreateKey(path)
 }
 
 // creatable notes that path does not exist yet, or reports a problem if

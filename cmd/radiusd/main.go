@@ -41,6 +41,7 @@ Usage:
   radiusd user unlock USER           clear a lockout
   radiusd user policy USER required|exempt|default
   radiusd user import FILE           import TOTP secrets (CSV or JSON lines; "-" is stdin)
+  radiusd store copy                 copy every user to another config's empty store (--from-config, --to-config)
   radiusd hash-password              read a password from stdin, print a bcrypt hash (--cost N)
 
 Every command takes --config FILE (default radiusd.yaml); commands that print
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdVersion(args[1:], s)
 	case "user":
 		return cmdUser(ctx, args[1:], s)
+	case "store":
+		return cmdStore(ctx, args[1:], s)
 	case "hash-password":
 		return cmdHashPassword(args[1:], s)
 	case "help", "-h", "--help", "-help":

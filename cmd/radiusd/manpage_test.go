@@ -16,7 +16,7 @@ func TestManPageListsEveryCommand(t *testing.T) {
 	}
 	// A roff command entry is ".B name" or ".BI "name " ARG…".
 	entries := string(page)
-	commandLine := regexp.MustCompile(`(?m)^  radiusd ((?:user )?[a-z-]+)`)
+	commandLine := regexp.MustCompile(`(?m)^  radiusd ((?:user |store )?[a-z-]+)`)
 	commands := commandLine.FindAllStringSubmatch(usage, -1)
 	if len(commands) < 10 {
 		t.Fatalf("found only %d commands in the usage text", len(commands))

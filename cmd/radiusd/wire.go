@@ -12,7 +12,9 @@ import (
 	"radiusd/config"
 	"radiusd/otp"
 	"radiusd/radiussrv"
+	"radiusd/secret"
 	"radiusd/store"
+	"radiusd/store/pgstore"
 	"radiusd/store/sqlstore"
 )
 
@@ -32,9 +34,17 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// storeDriver is what radiusd needs of a store driver: the contract,
+// copying between stores, and counts for metrics.
+type storeDriver interface {
+	store.Store
+	store.Copier
+	CountByState(ctx context.Context) (map[store.State]int, error)
+}
+
 // backend is the store with the keys derived from its master key.
 type backend struct {
-	store       *sqlstore.Store
+	store       storeDriver
 	recovery    []byte
 	fingerprint []byte
 }
@@ -45,12 +55,7 @@ func openBackend(ctx context.Context, cfg *config.Config) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlstore.Open(ctx, sqlstore.Options{
-		Path:        cfg.Store.Path,
-		Key:         key,
-		Synchronous: cfg.Store.Synchronous,
-		BusyTimeout: 5 * time.Second,
-	})
+	st, err := openStore(ctx, cfg.Store, key)
 	if err != nil {
 		return nil, err
 	}
@@ -59,6 +64,24 @@ func openBackend(ctx context.Context, cfg *config.Config) (*backend, error) {
 		recovery:    store.DeriveKey(key, purposeRecovery),
 		fingerprint: store.DeriveKey(key, purposeFingerprint),
 	}, nil
+}
+
+// openStore opens the configured driver with the master key.
+func openStore(ctx context.Context, c config.Store, key secret.Value) (storeDriver, error) {
+	if c.Driver == "postgres" {
+		return pgstore.Open(ctx, pgstore.Options{
+			DSN:              string(c.ConnString.Value().Bytes()),
+			Key:              key,
+			MaxConns:         c.PoolSize,
+			StatementTimeout: c.StatementTimeout,
+		})
+	}
+	return sqlstore.Open(ctx, sqlstore.Options{
+		Path:        c.Path,
+		Key:         key,
+		Synchronous: c.Synchronous,
+		BusyTimeout: 5 * time.Second,
+	})
 }
 
 func nameRules(cfg *config.Config) auth.NameRules {

@@ -79,6 +79,7 @@ func Run(t *testing.T, open Opener) {
 			tt.fn(t, s)
 		})
 	}
+	t.Run("Copy", func(t *testing.T) { runCopy(t, open) })
 }
 
 // totp returns distinct token parameters for seed.

@@ -1,0 +1,119 @@
+package pgstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"radiusd/store"
+)
+
+// AcceptStep records step as used if it is later than the last accepted
+// one; see store.Store. One statement, one round trip.
+func (s *Store) AcceptStep(ctx context.Context, name string, step int64, drift int, now time.Time) error {
+	s.observe(now)
+	if !storable(name) {
+		return store.ErrNotFound
+	}
+	var (
+		accepted bool
+		state    *string
+	)
+	err := s.pool.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, sqlAccept, step, drift, now, name).Scan(&accepted, &state)
+	})
+	switch {
+	case err != nil:
+		return wrap("accept step", err)
+	case accepted:
+		return nil
+	case state == nil || *state != string(store.StateActive):
+		return store.ErrNotFound
+	}
+	return store.ErrReplay
+}
+
+// RecordFailure counts one failed second factor in a single upsert; see
+// store.Store and store.Failure. One round trip.
+func (s *Store) RecordFailure(ctx context.Context, name string, f store.Failure) (time.Time, error) {
+	s.observe(f.Now)
+	if !storable(name) {
+		return time.Time{}, wrap("record failure", errName)
+	}
+	var fp any // NULL: an empty fingerprint never equals the last one
+	if len(f.Fingerprint) > 0 {
+		fp = f.Fingerprint
+	}
+	lock := f.Now.Add(f.LockFor)
+	newFailures, newLock := 1, any(nil)
+	if f.MaxFailures == 1 {
+		newFailures, newLock = 0, lock
+	}
+	var until *time.Time
+	err := s.pool.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, sqlFailure, name, fp, f.MaxFailures, lock, f.Now, newFailures, newLock).Scan(&until)
+	})
+	if err != nil {
+		return time.Time{}, wrap("record failure", err)
+	}
+	if t := utcTime(until); t.After(f.Now) {
+		return t, nil
+	}
+	return time.Time{}, nil
+}
+
+// Unlock clears the failure count and any lockout, or returns
+// store.ErrNotFound for an unknown user.
+func (s *Store) Unlock(ctx context.Context, name string) error {
+	if !storable(name) {
+		return store.ErrNotFound
+	}
+	return wrap("unlock", s.execOne(ctx, store.ErrNotFound,
+		`UPDATE users SET failures = 0, failure_fp = NULL, locked_until = NULL WHERE name = $1`, name))
+}
+
+// StartGrace records the first start of the user's grace period; see
+// store.Store. One round trip.
+func (s *Store) StartGrace(ctx context.Context, name string, now time.Time) (time.Time, error) {
+	s.observe(now)
+	if !storable(name) {
+		return time.Time{}, wrap("start grace", errName)
+	}
+	var start *time.Time
+	err := s.pool.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, sqlGrace, name, now).Scan(&start)
+	})
+	if err != nil {
+		return time.Time{}, wrap("start grace", err)
+	}
+	return utcTime(start), nil
+}
+
+// SetPolicy stores the per-user override, creating the user if needed.
+func (s *Store) SetPolicy(ctx context.Context, name string, p store.Policy, now time.Time) error {
+	s.observe(now)
+	if !storable(name) {
+		return wrap("set policy", errName)
+	}
+	err := s.pool.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, `INSERT INTO users AS u (name, policy, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO UPDATE SET policy = excluded.policy`, name, string(p), now)
+		return err
+	})
+	return wrap("set policy", err)
+}
+
+// execOne runs one statement and returns none if it changed no row.
+func (s *Store) execOne(ctx context.Context, none error, sql string, args ...any) error {
+	return s.pool.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		tag, err := c.Exec(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return none
+		}
+		return nil
+	})
+}
