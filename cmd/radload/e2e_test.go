@@ -29,6 +29,8 @@ type fakeServer struct {
 	secret      []byte // shared secret of requests
 	replySecret []byte // secret replies are signed with (differs to provoke invalid replies)
 	password    string // expected before the code, if any
+	noCode      bool   // the password alone is the whole credential
+	noReplay    bool   // no replay protection: a used step is accepted again
 	now         func() time.Time
 	drop        bool
 	secrets     map[string]string // user → base32 TOTP secret
@@ -101,6 +103,12 @@ func (f *fakeServer) decide(req []byte) byte {
 	}
 	user := string(p.Get(1))
 	pw, err := radius.UserPassword(p.Get(2), f.secret, req[4:20])
+	if f.noCode {
+		if err == nil && string(pw) == f.password && f.secrets[user] != "" {
+			return byte(radius.CodeAccessAccept)
+		}
+		return byte(radius.CodeAccessReject)
+	}
 	code, ok := strings.CutPrefix(string(pw), f.password)
 	if err != nil || !ok || len(code) != 6 || f.secrets[user] == "" {
 		return byte(radius.CodeAccessReject)
@@ -108,7 +116,7 @@ func (f *fakeServer) decide(req []byte) byte {
 	cur := f.now().Unix() / totpPeriod
 	for s := cur - 1; s <= cur+1; s++ {
 		want, _ := hotp.GenerateCode(f.secrets[user], uint64(s))
-		if want == code && s > f.lastStep(user) {
+		if want == code && (s > f.lastStep(user) || f.noReplay) {
 			f.last[user] = s
 			return byte(radius.CodeAccessAccept)
 		}
@@ -153,7 +161,7 @@ func testConfig(addr, scenario string, maxRequests uint64) runConfig {
 	return runConfig{
 		server: addr, secret: secretValue("shared"), scenario: scenario, concurrency: 4,
 		duration: 10 * time.Second, maxRequests: maxRequests, users: 10, prefix: "u", seed: "seed",
-		timeout: 5 * time.Second, replays: 2, resends: 3, // generous: a loaded CI machine can stall
+		timeout: 5 * time.Second, replays: 2, resends: 3, stepsBack: 1, stepsAhead: 1, // generous timeout: a loaded CI machine can stall
 
 		now: func() time.Time { return midStep }, procRoot: "/proc",
 	}
@@ -197,6 +205,9 @@ func TestEndToEnd(t *testing.T) {
 		{"status", scenStatus, 40, "", func(t *testing.T, r *report, f *fakeServer) {
 			want(t, "accepts", r.Accepts, 40)
 		}},
+		{"password alone", scenPassword, 40, "Pa55!", func(t *testing.T, r *report, f *fakeServer) {
+			want(t, "accepts", r.Accepts, 40)
+		}},
 		{"duplicate: resends answered from cache", scenDuplicate, 40, "", func(t *testing.T, r *report, f *fakeServer) {
 			want(t, "accepts", r.Accepts, 40)
 			f.mu.Lock()
@@ -207,7 +218,7 @@ func TestEndToEnd(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeServer{secret: []byte("shared"), replySecret: []byte("shared"), password: tt.password,
-				now: func() time.Time { return midStep }}
+				noCode: tt.scenario == scenPassword, now: func() time.Time { return midStep }}
 			cfg := testConfig(startFake(t, f, 10), tt.scenario, tt.max)
 			cfg.password = secretValue(tt.password)
 			if strings.Contains(tt.name, "first user") {
@@ -292,7 +303,7 @@ func TestRunCommandJSON(t *testing.T) {
 	addr := startFake(t, f, 0)
 	args := []string{"run", "--server", addr, "--secret", "shared", "--scenario", "status",
 		"--concurrency", "2", "--max-requests", "20", "--json", "--strict", "--rss-series",
-		"--server-pid", strconv.Itoa(os.Getpid())}
+		"--server-pid", strconv.Itoa(os.Getpid()), "--metrics-url", metricsServer(t).URL + "/metrics"}
 	var out, errOut bytes.Buffer
 	if code := run(t.Context(), args, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
@@ -302,7 +313,8 @@ func TestRunCommandJSON(t *testing.T) {
 		t.Fatalf("%v in %s", err, out.String())
 	}
 	if r.Requests != 20 || r.Accepts != 20 || r.ServerProcess == nil || r.ServerProcess.Samples < 2 ||
-		r.ServerProcess.RSSEndKB == 0 || len(r.ServerProcess.RSSSeriesKB) < 2 {
+		r.ServerProcess.RSSEndKB == 0 || len(r.ServerProcess.RSSSeriesKB) < 2 ||
+		r.Metrics == nil || r.Metrics.GoroutinesStart != 11 || r.Metrics.GoroutinesEnd != 12 {
 		t.Fatalf("report %s", out.String())
 	}
 	if strings.Contains(out.String()+errOut.String(), "shared") {
@@ -312,12 +324,15 @@ func TestRunCommandJSON(t *testing.T) {
 
 func TestTextReport(t *testing.T) {
 	r := &report{Scenario: scenReject, Server: "127.0.0.1:1812", Concurrency: 2, Requests: 10,
-		StarvedPercent: 12, ServerProcess: &serverReport{PID: 1, RSSSeriesKB: []uint64{10, 11}}}
+		StarvedPercent: 12, ServerProcess: &serverReport{PID: 1, RSSSeriesKB: []uint64{10, 11}},
+		Rate:    &rateReport{Target: 500, Scheduled: 10, Sent: 8, Missed: 2, Late: 1},
+		Metrics: &metricsReport{GoroutinesStart: 12, GoroutinesEnd: 14, ResidentBytesStart: 1 << 20, ResidentBytesEnd: 3 << 19}}
 	var b bytes.Buffer
 	if err := r.write(&b, false); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"lockout", "raise --users", "rss-series kB, one per second: 10 11", "requests   10"} {
+	for _, s := range []string{"lockout", "raise --users", "rss-series kB, one per second: 10 11", "requests   10",
+		"target 500/s  scheduled 10  sent 8  missed 2", "late 1", "go_goroutines 12 → 14", "1.0 → 1.5 MiB"} {
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("text report lacks %q:\n%s", s, b.String())
 		}

@@ -41,6 +41,10 @@ type runConfig struct {
 	replays     int
 	resends     int
 	serverPID   int
+	rate        float64 // total requests (iterations) per second; 0: closed loop
+	stepsBack   int     // TOTP steps before the current one whose codes may be sent
+	stepsAhead  int     // TOTP steps after the current one whose codes may be sent
+	metricsURL  string
 	rssSeries   bool
 	json        bool
 	strict      bool
@@ -74,12 +78,16 @@ func parseRunFlags(args []string, stderr io.Writer) (runConfig, error) {
 	fs.IntVar(&c.firstUser, "first-user", 0, "number of the first user to use (a fresh range avoids codes spent by a recent run)")
 	fs.StringVar(&c.prefix, "prefix", "u", "user name prefix (as in gen-users)")
 	fs.StringVar(&c.seed, "seed", "radload", "seed the TOTP secrets derive from (as in gen-users)")
-	fs.StringVar(&f.password, "password", "", "users' password, sent before the code (password-code; optional for reject, replay, duplicate)")
+	fs.StringVar(&f.password, "password", "", "users' password, sent before the code (password-code, password; optional for reject, replay, duplicate, mixed)")
 	fs.StringVar(&f.passwordFile, "password-file", "", "read the users' password from `file` (first line)")
 	fs.DurationVar(&c.timeout, "timeout", time.Second, "wait this long for each reply")
 	fs.IntVar(&c.retries, "retries", 0, "retransmit the identical packet this many times after a timeout")
 	fs.IntVar(&c.replays, "replays", 5, "replay scenario: replays of each accepted code")
 	fs.IntVar(&c.resends, "resends", 10, "duplicate scenario: identical resends of each request")
+	fs.Float64Var(&c.rate, "rate", 0, "open loop: start this many requests per second in all, spread over the workers (0: closed loop)")
+	fs.IntVar(&c.stepsBack, "steps-back", 1, "send codes of at most this many time steps before the current one (0 or 1)")
+	fs.IntVar(&c.stepsAhead, "steps-ahead", 1, "send codes of at most this many time steps after the current one (0 or 1; 0 and 0 for FreeRADIUS 3.2.1 rlm_totp)")
+	fs.StringVar(&c.metricsURL, "metrics-url", "", "scrape this Prometheus `URL` (loopback) at the start and end of the run")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "sample this process's CPU time and memory from /proc")
 	fs.BoolVar(&c.rssSeries, "rss-series", false, "print the server's RSS sampled every second")
 	fs.BoolVar(&c.json, "json", false, "print the report as JSON")
@@ -147,10 +155,16 @@ func (c runConfig) validate() error {
 		return usagef("radload run: --prefix %q must match %s", c.prefix, namePattern)
 	case c.timeout <= 0 || c.retries < 0 || c.replays < 0 || c.resends < 0:
 		return usagef("radload run: --timeout must be positive; --retries, --replays, --resends not negative")
-	case c.scenario == scenPasswordCode && c.password.IsZero():
-		return usagef("radload run: scenario password-code needs --password or --password-file")
+	case (c.scenario == scenPasswordCode || c.scenario == scenPassword) && c.password.IsZero():
+		return usagef("radload run: scenario %s needs --password or --password-file", c.scenario)
 	case c.serverPID < 0:
 		return usagef("radload run: --server-pid must be positive")
+	case !(c.rate >= 0 && c.rate <= maxRate): // also refuses NaN
+		return usagef("radload run: --rate %g must be 0 … %d", c.rate, maxRate)
+	case c.stepsBack < 0 || c.stepsBack > 1 || c.stepsAhead < 0 || c.stepsAhead > 1:
+		return usagef("radload run: --steps-back %d and --steps-ahead %d must be 0 or 1", c.stepsBack, c.stepsAhead)
+	case c.metricsURL != "":
+		return checkMetricsURL(c.metricsURL, c.allowRemote)
 	}
 	return nil
 }
@@ -204,11 +218,15 @@ func execute(ctx context.Context, cfg runConfig) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	workers, err := dialWorkers(cfg, raddr)
+	workers, err := dialWorkers(cfg, raddr, r.budget)
 	if err != nil {
 		return nil, err
 	}
 	defer closeWorkers(workers)
+	probe, err := startMetrics(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	mon, err := startMonitor(cfg)
 	if err != nil {
 		return nil, err
@@ -218,14 +236,19 @@ func execute(ctx context.Context, cfg runConfig) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newReport(cfg, workers, elapsed, srv), nil
+	rep := newReport(cfg, workers, elapsed, srv)
+	rep.Metrics = probe.stop(ctx)
+	if r.pace != nil {
+		rep.Rate = r.pace.report(mergeCounts(workers))
+	}
+	return rep, nil
 }
 
-// dialWorkers opens one connected UDP socket per worker.
-func dialWorkers(cfg runConfig, raddr *net.UDPAddr) ([]*worker, error) {
-	b := newBudget(cfg.maxRequests)
+// dialWorkers opens one connected UDP socket per worker; all of them share
+// the request budget b.
+func dialWorkers(cfg runConfig, raddr *net.UDPAddr, b *budget) ([]*worker, error) {
 	workers := make([]*worker, 0, cfg.concurrency)
-	for range cfg.concurrency {
+	for i := range cfg.concurrency {
 		conn, err := net.DialUDP("udp", nil, raddr)
 		if err != nil {
 			closeWorkers(workers)
@@ -237,6 +260,7 @@ func dialWorkers(cfg runConfig, raddr *net.UDPAddr) ([]*worker, error) {
 			closeWorkers(workers)
 			return nil, err
 		}
+		w.mix.slot = i % len(mixPattern)
 		workers = append(workers, w)
 	}
 	return workers, nil
@@ -257,11 +281,13 @@ func (r *runner) drive(ctx context.Context, workers []*worker) (time.Duration, e
 	errs := make([]error, len(workers))
 	var wg sync.WaitGroup
 	start := time.Now()
+	stopPacer := r.startPacer(ctx, start)
 	for i, w := range workers {
 		wg.Go(func() { errs[i] = r.work(ctx, w) })
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	stopPacer()
 	for _, err := range errs {
 		if err != nil {
 			return elapsed, err

@@ -84,6 +84,14 @@ func TestRunUsageErrors(t *testing.T) {
 		{"bad scenario", []string{"run", "--secret-file", secretFile, "--scenario", "flood"}, 2},
 		{"password-code without password", []string{"run", "--secret", "a", "--scenario", "password-code"}, 2},
 		{"remote server", []string{"run", "--secret", "a", "--server", "192.0.2.1:1812"}, 2},
+		{"password without password", []string{"run", "--secret", "a", "--scenario", "password"}, 2},
+		{"negative rate", []string{"run", "--secret", "a", "--rate", "-1"}, 2},
+		{"rate too high", []string{"run", "--secret", "a", "--rate", "2e6"}, 2},
+		{"rate not a number", []string{"run", "--secret", "a", "--rate", "NaN"}, 2},
+		{"steps ahead 2", []string{"run", "--secret", "a", "--steps-ahead", "2"}, 2},
+		{"steps back -1", []string{"run", "--secret", "a", "--steps-back", "-1"}, 2},
+		{"remote metrics", []string{"run", "--secret", "a", "--metrics-url", "http://192.0.2.1:9812/metrics"}, 2},
+		{"metrics not http", []string{"run", "--secret", "a", "--metrics-url", "file:///etc/passwd"}, 2},
 		{"too many users", []string{"run", "--secret", "a", "--users", "1000001"}, 2},
 		{"stray argument", []string{"run", "--secret", "a", "extra"}, 2},
 		{"unreadable secret file", []string{"run", "--secret-file", "/nonexistent/radload"}, 1},
@@ -119,7 +127,8 @@ func TestParseRunFlagsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.duration != defaultDuration || cfg.concurrency != 32 || cfg.scenario != scenCode ||
-		cfg.server != "127.0.0.1:1812" || cfg.maxRequests != 0 || cfg.now == nil {
+		cfg.server != "127.0.0.1:1812" || cfg.maxRequests != 0 || cfg.now == nil ||
+		cfg.rate != 0 || cfg.stepsBack != 1 || cfg.stepsAhead != 1 || cfg.metricsURL != "" {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	if s := strings.ToLower(cfg.secret.String()); s != "[redacted]" {

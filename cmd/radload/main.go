@@ -1,8 +1,9 @@
-// Command radload is a closed-loop RADIUS load generator for benchmarking
-// radiusd on the machine it runs on. It generates deterministic test users
-// (gen-users) and drives a server with one of several scenarios (run),
-// reporting throughput, outcome counts, latency percentiles and, given the
-// server's pid, its CPU time and memory.
+// Command radload is a RADIUS load generator for benchmarking radiusd (or
+// another RADIUS server) on the machine it runs on, in a closed loop or at
+// a fixed rate. It generates deterministic test users (gen-users) and
+// drives a server with one of several scenarios (run), reporting
+// throughput, outcome counts, latency percentiles and, given the server's
+// pid or metrics URL, its CPU time, memory and goroutines.
 //
 // It builds alone: it must not import any radiusd package other than
 // radiusd/secret (no radiussrv, auth, store, directory or config), so it can
@@ -19,17 +20,17 @@ import (
 	"syscall"
 )
 
-const usageText = `radload: closed-loop RADIUS load generator (loopback only by default)
+const usageText = `radload: RADIUS load generator, closed or open loop (loopback only by default)
 
 usage:
   radload gen-users --count N [--prefix u] [--seed S] [--csv users.csv] [--users-yaml users.yaml]
                     [--password PW | --password-file F] [--bcrypt-cost 4] [--groups radload]
   radload run --secret S | --secret-file F [--server 127.0.0.1:1812] [--scenario code]
               [--concurrency 32] [--duration 10s] [--max-requests N] [--users N] [--first-user K] [--prefix u] [--seed S]
-              [--password PW | --password-file F] [--timeout 1s] [--retries 0]
-              [--server-pid PID] [--rss-series] [--json] [--strict] [--allow-remote]
+              [--password PW | --password-file F] [--timeout 1s] [--retries 0] [--rate 0] [--steps-ahead 1]
+              [--server-pid PID] [--rss-series] [--metrics-url URL] [--json] [--strict] [--allow-remote]
 
-scenarios: code, password-code, reject, replay, status, duplicate
+scenarios: code, password-code, reject, replay, status, duplicate, password, mixed
 run "radload gen-users -h" or "radload run -h" for every flag.
 `
 

@@ -10,29 +10,32 @@ import (
 
 // report is the result of a run; its JSON field names are stable.
 type report struct {
-	Scenario          string        `json:"scenario"`
-	Server            string        `json:"server"`
-	Concurrency       int           `json:"concurrency"`
-	Users             int           `json:"users,omitempty"`
-	FirstUser         string        `json:"first_user,omitempty"`
-	ElapsedSeconds    float64       `json:"elapsed_seconds"`
-	Requests          uint64        `json:"requests"`
-	RequestsPerSecond float64       `json:"requests_per_second"`
-	Accepts           uint64        `json:"accepts"`
-	Rejects           uint64        `json:"rejects"`
-	Challenges        uint64        `json:"challenges"`
-	Other             uint64        `json:"other"`
-	Timeouts          uint64        `json:"timeouts"`
-	Invalid           uint64        `json:"invalid"`
-	Unexpected        uint64        `json:"unexpected"`
-	Errors            uint64        `json:"socket_errors"`
-	Retransmits       uint64        `json:"retransmits"`
-	Stale             uint64        `json:"stale_replies"`
-	DuplicatesCached  uint64        `json:"duplicates_cached"`
-	Latency           latencyReport `json:"latency_ms"`
-	StarvedSeconds    float64       `json:"starved_worker_seconds"`
-	StarvedPercent    float64       `json:"starved_percent"`
-	ServerProcess     *serverReport `json:"server_process,omitempty"`
+	Scenario          string         `json:"scenario"`
+	Server            string         `json:"server"`
+	Concurrency       int            `json:"concurrency"`
+	Users             int            `json:"users,omitempty"`
+	FirstUser         string         `json:"first_user,omitempty"`
+	ElapsedSeconds    float64        `json:"elapsed_seconds"`
+	Requests          uint64         `json:"requests"`
+	RequestsPerSecond float64        `json:"requests_per_second"`
+	Accepts           uint64         `json:"accepts"`
+	Rejects           uint64         `json:"rejects"`
+	Challenges        uint64         `json:"challenges"`
+	Other             uint64         `json:"other"`
+	Timeouts          uint64         `json:"timeouts"`
+	Invalid           uint64         `json:"invalid"`
+	Unexpected        uint64         `json:"unexpected"`
+	Errors            uint64         `json:"socket_errors"`
+	Retransmits       uint64         `json:"retransmits"`
+	Stale             uint64         `json:"stale_replies"`
+	DuplicatesCached  uint64         `json:"duplicates_cached"`
+	Latency           latencyReport  `json:"latency_ms"`
+	StarvedSeconds    float64        `json:"starved_worker_seconds"`
+	StarvedPercent    float64        `json:"starved_percent"`
+	ServerProcess     *serverReport  `json:"server_process,omitempty"`
+	Rate              *rateReport    `json:"rate,omitempty"`
+	Mixed             []kindReport   `json:"mixed,omitempty"`
+	Metrics           *metricsReport `json:"metrics,omitempty"`
 }
 
 // latencyReport holds latency percentiles in milliseconds.
@@ -47,12 +50,20 @@ type latencyReport struct {
 // ms converts a duration to fractional milliseconds.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// newReport merges the workers' results.
-func newReport(cfg runConfig, workers []*worker, elapsed time.Duration, srv *serverReport) *report {
+// mergeCounts adds up the workers' counts.
+func mergeCounts(workers []*worker) counts {
 	var c counts
-	var h histogram
 	for _, w := range workers {
 		c.add(w.c)
+	}
+	return c
+}
+
+// newReport merges the workers' results.
+func newReport(cfg runConfig, workers []*worker, elapsed time.Duration, srv *serverReport) *report {
+	c := mergeCounts(workers)
+	var h histogram
+	for _, w := range workers {
 		h.merge(&w.hist)
 	}
 	r := &report{
@@ -67,6 +78,9 @@ func newReport(cfg runConfig, workers []*worker, elapsed time.Duration, srv *ser
 	}
 	if cfg.scenario != scenStatus {
 		r.Users, r.FirstUser = cfg.users, userName(cfg.prefix, cfg.firstUser)
+	}
+	if cfg.scenario == scenMixed {
+		r.Mixed = mixReport(&c)
 	}
 	if elapsed > 0 {
 		r.RequestsPerSecond = float64(c.requests) / elapsed.Seconds()
@@ -113,7 +127,28 @@ func (r *report) text() string {
 	if s := r.ServerProcess; s != nil {
 		writeServer(&b, s)
 	}
+	writeExtras(&b, r)
 	return b.String()
+}
+
+// writeExtras renders the pacing, the mixed scenario's kinds and the
+// scraped metrics, each when present.
+func writeExtras(b *strings.Builder, r *report) {
+	if p := r.Rate; p != nil {
+		fmt.Fprintf(b, "rate       target %g/s  scheduled %d  sent %d  missed %d (every worker busy)  late %d (over %s behind)\n",
+			p.Target, p.Scheduled, p.Sent, p.Missed, p.Late, lateAfter)
+	}
+	for _, k := range r.Mixed {
+		fmt.Fprintf(b, "mixed      %-10s expects %-13s requests %d  wrong %d  timeouts %d\n",
+			k.Kind, k.Expect, k.Requests, k.Wrong, k.Timeouts)
+	}
+	if m := r.Metrics; m != nil {
+		fmt.Fprintf(b, "metrics    go_goroutines %.0f → %.0f  process_resident_memory_bytes %.1f → %.1f MiB\n",
+			m.GoroutinesStart, m.GoroutinesEnd, m.ResidentBytesStart/(1<<20), m.ResidentBytesEnd/(1<<20))
+		if m.Error != "" {
+			fmt.Fprintf(b, "metrics    last scrape failed: %s\n", m.Error)
+		}
+	}
 }
 
 // starvedHint suggests more users when workers waited for fresh codes.

@@ -20,10 +20,13 @@ const (
 	scenReplay       = "replay"
 	scenStatus       = "status"
 	scenDuplicate    = "duplicate"
+	scenPassword     = "password"
+	scenMixed        = "mixed"
 )
 
 // scenarioNames lists every scenario in documentation order.
-var scenarioNames = []string{scenCode, scenPasswordCode, scenReject, scenReplay, scenStatus, scenDuplicate}
+var scenarioNames = []string{scenCode, scenPasswordCode, scenReject, scenReplay, scenStatus, scenDuplicate,
+	scenPassword, scenMixed}
 
 // validReach is how many steps either side of the current one a server may
 // accept: a skew of 1 around a learned drift of up to 4 steps (radiusd's
@@ -37,20 +40,27 @@ const wrongStepOffset = validReach + 1
 // runner holds what the workers of one run share. Its methods are safe for
 // concurrent use by the workers.
 type runner struct {
-	cfg   runConfig
-	users *userSet
-	sched *codeScheduler
-	wrong atomic.Uint64 // requests made by the reject scenario so far
-	step  func(r *runner, ctx context.Context, w *worker) error
+	cfg    runConfig
+	users  *userSet
+	sched  *codeScheduler
+	wrong  atomic.Uint64 // wrong codes sent (reject, mixed) so far
+	next   atomic.Uint64 // requests made by the password scenario so far
+	pace   *pacer        // nil in a closed loop (no --rate)
+	budget *budget       // --max-requests, shared by the workers
+	step   func(r *runner, ctx context.Context, w *worker) error
 }
 
 // newRunner prepares the users and scheduler the scenario needs.
 func newRunner(cfg runConfig) (*runner, error) {
-	r := &runner{cfg: cfg}
+	r := &runner{cfg: cfg, budget: newBudget(cfg.maxRequests)}
+	if cfg.rate > 0 {
+		r.pace = newPacer(cfg.rate, cfg.concurrency, time.Time{}, time.Now)
+	}
 	steps := map[string]func(*runner, context.Context, *worker) error{
 		scenCode: (*runner).stepFresh, scenPasswordCode: (*runner).stepFresh,
 		scenReject: (*runner).stepReject, scenReplay: (*runner).stepReplay,
 		scenStatus: (*runner).stepStatus, scenDuplicate: (*runner).stepDuplicate,
+		scenPassword: (*runner).stepPassword, scenMixed: (*runner).stepMixed,
 	}
 	r.step = steps[cfg.scenario]
 	if r.step == nil {
@@ -58,14 +68,20 @@ func newRunner(cfg runConfig) (*runner, error) {
 	}
 	if cfg.scenario != scenStatus {
 		r.users = newUserSet(cfg.prefix, cfg.seed, cfg.firstUser, cfg.users)
-		r.sched = newCodeScheduler(cfg.users)
+	}
+	if cfg.scenario != scenStatus && cfg.scenario != scenPassword {
+		r.sched = newCodeScheduler(cfg.users, cfg.stepsBack, cfg.stepsAhead)
 	}
 	return r, nil
 }
 
 // work runs scenario iterations on w until ctx ends or the budget is spent.
+// With --rate, each iteration first waits for its turn from the pacer.
 func (r *runner) work(ctx context.Context, w *worker) error {
 	for ctx.Err() == nil {
+		if r.pace != nil && !r.pace.wait(ctx, w) {
+			return nil
+		}
 		if err := r.step(r, ctx, w); err != nil {
 			if errors.Is(err, errBudget) || ctx.Err() != nil {
 				return nil
@@ -77,8 +93,9 @@ func (r *runner) work(ctx context.Context, w *worker) error {
 }
 
 // userPassword returns the User-Password for a code: the code alone, or
-// --password followed by the code (password-code always; reject, replay and
-// duplicate when --password is set).
+// --password followed by the code (password-code always; reject, replay,
+// duplicate and mixed when --password is set). The password scenario sends
+// --password alone, with an empty code.
 func (r *runner) userPassword(code string) []byte {
 	if r.cfg.scenario == scenCode {
 		return []byte(code)
@@ -150,18 +167,37 @@ func (r *runner) stepFresh(ctx context.Context, w *worker) error {
 // stepReject sends a wrong code for the next user round-robin, expecting
 // Access-Reject. Successive wrong codes for one user differ.
 func (r *runner) stepReject(ctx context.Context, w *worker) error {
+	out, err := r.wrongRequest(w)
+	if err != nil {
+		return err
+	}
+	_, err = w.exchange(ctx, out, radius.CodeAccessReject)
+	return err
+}
+
+// wrongRequest encodes an Access-Request with a wrong code (see wrongCode)
+// for the next user round-robin.
+func (r *runner) wrongRequest(w *worker) (outgoing, error) {
 	k := r.wrong.Add(1) - 1
 	n := uint64(r.users.len())
 	u := int(k % n)
 	code, err := r.wrongCode(u, stepAt(r.cfg.now()), int64(k/n))
 	if err != nil {
-		return err
+		return outgoing{}, err
 	}
-	out, err := w.newRequest(radius.CodeAccessRequest, r.users.names[u], r.userPassword(code))
+	return w.newRequest(radius.CodeAccessRequest, r.users.names[u], r.userPassword(code))
+}
+
+// stepPassword sends --password alone (PAP, no code) for the next user
+// round-robin, expecting Access-Accept: for users who need no second
+// factor, or a server that asks for none.
+func (r *runner) stepPassword(ctx context.Context, w *worker) error {
+	u := int((r.next.Add(1) - 1) % uint64(r.users.len()))
+	out, err := w.newRequest(radius.CodeAccessRequest, r.users.names[u], r.userPassword(""))
 	if err != nil {
 		return err
 	}
-	_, err = w.exchange(ctx, out, radius.CodeAccessReject)
+	_, err = w.exchange(ctx, out, radius.CodeAccessAccept)
 	return err
 }
 
@@ -254,6 +290,8 @@ func describe(scenario string) string {
 	switch scenario {
 	case scenReject, scenReplay:
 		return fmt.Sprintf("%s (expects Access-Reject; raise or disable the server's lockout)", scenario)
+	case scenMixed:
+		return fmt.Sprintf("%s (%s; disable the server's lockout)", scenario, mixDescription)
 	default:
 		return scenario
 	}

@@ -10,9 +10,16 @@ import (
 const noStep = math.MinInt64
 
 // edgeGuard: in the last edgeGuard of a time step the scheduler no longer
-// hands out the previous step's code, which the server would see as two
-// steps old if the request arrived after the step boundary.
-const edgeGuard = 2 * time.Second
+// hands out the oldest step of its window, which the server would see as
+// too old if the request arrived after the step boundary. With one step
+// back that is the previous step (the current and the next remain); with
+// none it is the current step, and with no step ahead either nothing is
+// handed out until the next step begins, so the guard is shorter there
+// (edgeGuardNoBack): long enough for a request to be decided on loopback.
+const (
+	edgeGuard       = 2 * time.Second
+	edgeGuardNoBack = 500 * time.Millisecond
+)
 
 // pickStatus says what codeScheduler.next found.
 type pickStatus int
@@ -31,8 +38,10 @@ type pick struct {
 
 // codeScheduler hands out (user, TOTP step) pairs so that each pair is used
 // at most once and every code sent should be accepted by a server that
-// allows ±1 step of skew and refuses any step at or before the last accepted
-// one (replay protection). Users are taken round-robin; a user is skipped
+// allows back steps of skew before the current one and ahead steps after it
+// (1 and 1 for radiusd's default ±1; 0 and 0 for FreeRADIUS 3.2.1's
+// rlm_totp, which accepts the current step only) and refuses any step at or
+// before the last accepted one (replay protection). Users are taken round-robin; a user is skipped
 // while a request of theirs is in flight, so that their steps reach the
 // server in increasing order. It is safe for concurrent use.
 type codeScheduler struct {
@@ -41,28 +50,38 @@ type codeScheduler struct {
 	inUse   []bool  // a request for this user is in flight
 	cursor  int     // next user to consider
 	dryStep int64   // a full scan at this step found no fresh code for any user
+	back    int64   // steps before the current one that may be handed out
+	ahead   int64   // steps after the current one that may be handed out
 	waitCh  chan struct{}
 }
 
 // newCodeScheduler returns a scheduler for n users, none of whose codes
-// have been used.
-func newCodeScheduler(n int) *codeScheduler {
-	s := &codeScheduler{last: make([]int64, n), inUse: make([]bool, n), dryStep: noStep}
+// have been used, that hands out steps from back before the current one to
+// ahead after it.
+func newCodeScheduler(n, back, ahead int) *codeScheduler {
+	s := &codeScheduler{last: make([]int64, n), inUse: make([]bool, n), dryStep: noStep,
+		back: int64(back), ahead: int64(ahead)}
 	for i := range s.last {
 		s.last[i] = noStep
 	}
 	return s
 }
 
-// window returns the range of steps a server with ±1 step of skew accepts
-// at now, narrowed near the end of the step by edgeGuard.
-func window(now time.Time) (lo, hi int64) {
+// window returns the range of steps a server with back steps of skew
+// before the current one and ahead steps after it accepts at now, narrowed
+// near the end of the step (see edgeGuard). It is empty (lo > hi) when
+// nothing may be sent until the next step.
+func window(now time.Time, back, ahead int64) (lo, hi int64) {
 	cur := stepAt(now)
-	lo = cur - 1
-	if stepStart(cur+1).Sub(now) < edgeGuard {
-		lo = cur
+	lo = cur - back
+	guard := edgeGuard
+	if back == 0 {
+		guard = edgeGuardNoBack
 	}
-	return lo, cur + 1
+	if stepStart(cur+1).Sub(now) < guard {
+		lo++
+	}
+	return lo, cur + ahead
 }
 
 // freshStep returns the step to use next for a user whose last used step is
@@ -81,7 +100,7 @@ func freshStep(last, lo, hi int64) (int64, bool) {
 // returns is closed at the next release, which may free a user.
 func (s *codeScheduler) next(now time.Time) (pick, pickStatus, <-chan struct{}) {
 	cur := stepAt(now)
-	lo, hi := window(now)
+	lo, hi := window(now, s.back, s.ahead)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cur == s.dryStep || len(s.last) == 0 {

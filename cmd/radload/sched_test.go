@@ -32,25 +32,41 @@ func drain(t *testing.T, s *codeScheduler, now time.Time) []pick {
 func TestSchedulerFreshness(t *testing.T) {
 	cur := stepAt(midStep)
 	tests := []struct {
-		name    string
-		users   int
-		times   []time.Time // drained in order on one scheduler
-		wantLen []int       // pairs handed out at each time
-		lo, hi  []int64     // window of steps at each time
+		name        string
+		users       int
+		back, ahead int
+		times       []time.Time // drained in order on one scheduler
+		wantLen     []int       // pairs handed out at each time
+		lo, hi      []int64     // window of steps at each time
 	}{
-		{"three codes per user", 3, []time.Time{midStep}, []int{9}, []int64{cur - 1}, []int64{cur + 1}},
-		{"one new code per user per step", 4,
+		{"three codes per user", 3, 1, 1, []time.Time{midStep}, []int{9}, []int64{cur - 1}, []int64{cur + 1}},
+		{"one new code per user per step", 4, 1, 1,
 			[]time.Time{midStep, midStep.Add(totpPeriod * time.Second)}, []int{12, 4},
 			[]int64{cur - 1, cur + 2}, []int64{cur + 1, cur + 2}},
-		{"skip ahead two steps", 2,
+		{"skip ahead two steps", 2, 1, 1,
 			[]time.Time{midStep, midStep.Add(3 * totpPeriod * time.Second)}, []int{6, 6},
 			[]int64{cur - 1, cur + 2}, []int64{cur + 1, cur + 4}},
-		{"edge guard drops the previous step", 2,
+		{"edge guard drops the previous step", 2, 1, 1,
 			[]time.Time{stepStart(cur + 1).Add(-time.Second)}, []int{4}, []int64{cur}, []int64{cur + 1}},
+		{"ahead 0: the previous and the current step", 3, 1, 0, []time.Time{midStep}, []int{6},
+			[]int64{cur - 1}, []int64{cur}},
+		{"ahead 0: one new code per user per step", 2, 1, 0,
+			[]time.Time{midStep, midStep.Add(totpPeriod * time.Second)}, []int{4, 2},
+			[]int64{cur - 1, cur + 1}, []int64{cur, cur + 1}},
+		{"ahead 0 with edge guard: the current step only", 2, 1, 0,
+			[]time.Time{stepStart(cur + 1).Add(-time.Second)}, []int{2}, []int64{cur}, []int64{cur}},
+		{"back 0, ahead 0: the current step only", 3, 0, 0,
+			[]time.Time{midStep, midStep.Add(totpPeriod * time.Second)}, []int{3, 3},
+			[]int64{cur, cur + 1}, []int64{cur, cur + 1}},
+		{"back 0, ahead 0: nothing in the last half second", 3, 0, 0,
+			[]time.Time{stepStart(cur + 1).Add(-400 * time.Millisecond), stepStart(cur + 1)}, []int{0, 3},
+			[]int64{cur + 1, cur + 1}, []int64{cur, cur + 1}},
+		{"back 0, ahead 1: the next step in the last half second", 2, 0, 1,
+			[]time.Time{stepStart(cur + 1).Add(-400 * time.Millisecond)}, []int{2}, []int64{cur + 1}, []int64{cur + 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newCodeScheduler(tt.users)
+			s := newCodeScheduler(tt.users, tt.back, tt.ahead)
 			seen := map[pick]bool{}
 			last := map[int]int64{}
 			for i, now := range tt.times {
@@ -76,7 +92,7 @@ func TestSchedulerFreshness(t *testing.T) {
 }
 
 func TestSchedulerRoundRobinAndSkip(t *testing.T) {
-	s := newCodeScheduler(3)
+	s := newCodeScheduler(3, 1, 1)
 	cur := stepAt(midStep)
 	// Use up user 1 entirely by hand; the others must still be served in order.
 	s.last[1] = cur + 1
@@ -96,7 +112,7 @@ func TestSchedulerRoundRobinAndSkip(t *testing.T) {
 }
 
 func TestSchedulerBusy(t *testing.T) {
-	s := newCodeScheduler(1)
+	s := newCodeScheduler(1, 1, 1)
 	p, st, _ := s.next(midStep)
 	if st != picked {
 		t.Fatalf("first next: status %d", st)
@@ -117,7 +133,7 @@ func TestSchedulerBusy(t *testing.T) {
 }
 
 func TestSchedulerEmpty(t *testing.T) {
-	if _, st, _ := newCodeScheduler(0).next(midStep); st != exhausted {
+	if _, st, _ := newCodeScheduler(0, 1, 1).next(midStep); st != exhausted {
 		t.Fatalf("no users: status %d, want exhausted", st)
 	}
 }
@@ -126,7 +142,7 @@ func TestSchedulerEmpty(t *testing.T) {
 // share a pair and never hold the same user at once.
 func TestSchedulerConcurrent(t *testing.T) {
 	const users, workers = 50, 8
-	s := newCodeScheduler(users)
+	s := newCodeScheduler(users, 1, 1)
 	var mu sync.Mutex
 	seen := map[pick]bool{}
 	holding := make([]bool, users)

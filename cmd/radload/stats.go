@@ -109,8 +109,11 @@ type counts struct {
 	errors      uint64 // socket errors (for example ICMP port unreachable)
 	retransmits uint64
 	stale       uint64 // replies to an earlier Identifier, discarded
-	cached      uint64 // duplicate scenario: resends answered with the identical bytes
+	cached      uint64 // duplicate, mixed: resends answered with the identical bytes
+	paced       uint64 // --rate: send times taken from the pacer
+	late        uint64 // --rate: send times taken more than lateAfter after they were due
 	starved     time.Duration
+	kinds       [numMixKinds]kindCounts // mixed: outcomes per kind of request
 }
 
 // add adds o to c.
@@ -127,5 +130,12 @@ func (c *counts) add(o counts) {
 	c.retransmits += o.retransmits
 	c.stale += o.stale
 	c.cached += o.cached
+	c.paced += o.paced
+	c.late += o.late
 	c.starved += o.starved
+	for k := range c.kinds {
+		c.kinds[k].requests += o.kinds[k].requests
+		c.kinds[k].wrong += o.kinds[k].wrong
+		c.kinds[k].timeouts += o.kinds[k].timeouts
+	}
 }

@@ -69,6 +69,7 @@ type worker struct {
 	buf     []byte
 	hist    histogram
 	c       counts
+	mix     mixState // the mixed scenario's memory
 }
 
 // newWorker returns a worker sending on conn, with a random first Identifier.
