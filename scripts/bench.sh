@@ -4,12 +4,15 @@
 # bounded in time.
 #
 #   scripts/bench.sh                 the table: scenarios × concurrency 8/32/128, 3 rounds
-#   scripts/bench.sh soak [DURATION] resident memory over a long run (default 10m)
+#   scripts/bench.sh soak [DURATION] mixed traffic at SOAK_RATE req/s (default 10m): every
+#                                    answer checked, resident memory and goroutines
+#                                    at the start and the end
 #   scripts/bench.sh ab REV [N]      bare codes at c=32: REV's radiusd and the working
 #                                    tree's, alternately, N times each (default 3)
 #
 # Environment: ROUNDS (3), RUN (8s per run), USERS (per range, 80000),
-# BCRYPT_COST (4, for the password+code scenario), SYNC (normal|full).
+# BCRYPT_COST (4, for the password+code scenario), SYNC (normal|full),
+# SOAK_RATE (2000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3} RUN=${RUN:-8s} USERS=${USERS:-80000} BCRYPT_COST=${BCRYPT_COST:-4} SYNC=${SYNC:-normal}
@@ -35,6 +38,7 @@ store: { path: data/radiusd.db, key_file: data/radiusd.key, synchronous: $SYNC }
 directory: { backend: file, file: users.yaml }
 lockout: { max_failures: 0, duration: 1m }
 log: { level: info, format: text }
+metrics: { listen: "127.0.0.1:$((port + 1))" }
 YAML
 }
 
@@ -104,14 +108,19 @@ fi
 if [ "${1:-}" = soak ]; then
   start otp-only
   "$work/radload" run --server "127.0.0.1:$port" --secret-file "$work/client.secret" --seed bench \
-    --scenario code --concurrency 32 --duration "${2:-10m}" --users "$total" \
-    --server-pid "$pid" --rss-series --json >"$work/soak.json"
+    --scenario mixed --rate "${SOAK_RATE:-2000}" --concurrency 64 --duration "${2:-10m}" --users "$total" \
+    --metrics-url "http://127.0.0.1:$((port + 1))/metrics" --server-pid "$pid" --rss-series --json >"$work/soak.json"
   stop
   python3 - "$work/soak.json" <<'PY'
 import json, sys
-r = json.load(open(sys.argv[1])); s = r["server_process"]; series = s["rss_series_kb"]
-print(f"soak: {r['requests']} requests, {r['requests_per_second']:.0f} req/s, timeouts {r['timeouts']}, "
-      f"unexpected {r['unexpected']}, starved {r.get('starved_percent', 0):.0f}%")
+r = json.load(open(sys.argv[1])); s = r["server_process"]; series = s["rss_series_kb"]; m = r["metrics"]; p = r["rate"]
+print(f"soak: {r['requests']} requests in {r['elapsed_seconds']:.0f} s, {r['requests_per_second']:.0f} req/s "
+      f"(target {p['target_per_second']:g}, missed {p['missed']}, late {p['late']}), timeouts {r['timeouts']}, unexpected {r['unexpected']}")
+for k in r["mixed"]:
+    print(f"  {k['kind']:<16} {k['requests']:>8} requests, expect {k['expect']:<14} wrong {k['wrong_answers']}  timeouts {k['timeouts']}")
+print(f"latency p50 {r['latency_ms']['p50']:.2f} ms  p99 {r['latency_ms']['p99']:.2f} ms  max {r['latency_ms']['max']:.2f} ms")
+print(f"goroutines start {m['go_goroutines_start']:.0f}, end {m['go_goroutines_end']:.0f}; "
+      f"resident MiB start {m['process_resident_memory_bytes_start']/2**20:.0f}, end {m['process_resident_memory_bytes_end']/2**20:.0f}")
 n = len(series); q = max(1, n // 10)
 print("rss MiB by tenth of the run:", [round(series[min(i, n - 1)] / 1024) for i in range(0, n, q)])
 print(f"rss MiB first minute max {max(series[:60])/1024:.0f}, last minute max {max(series[-60:])/1024:.0f}, VmHWM {s['vm_hwm_kb']/1024:.0f}")
