@@ -91,6 +91,7 @@ type options struct {
 	directory      string   // the directory section; default the users file
 	usernames      string   // the usernames section; default defaultUsernames
 	policyGroups   []string // policy.groups
+	store          string   // the store section; default SQLite in data/
 	extra          string   // appended to the config (more top-level keys)
 }
 
@@ -168,6 +169,7 @@ func (s *server) configYAML(port int) string {
 	if networks == nil {
 		networks = []string{"127.0.0.1/32"}
 	}
+	store := or(o.store, "{ path: data/radiusd.db, key_file: data/radiusd.key }")
 	return fmt.Sprintf(`listen: ["127.0.0.1:%d"]
 radius: { request_timeout: %s }
 clients:
@@ -176,12 +178,12 @@ clients:
     secret: %q
     mode: %s
     require_message_authenticator: %t
-store: { path: data/radiusd.db, key_file: data/radiusd.key }
+store: %s
 directory: %s
 usernames: %s
 policy: { enforce: %s, enroll_url: %q, groups: [%s] }
 lockout: { max_failures: %d, duration: 15m }
-%s`, port, timeout, strings.Join(networks, `", "`), s.secret, mode, !o.noRequireMA,
+%s`, port, timeout, strings.Join(networks, `", "`), s.secret, mode, !o.noRequireMA, store,
 		or(o.directory, "{ backend: file, file: users.yaml }"), or(o.usernames, defaultUsernames),
 		enforce, enrollURL, quoteList(o.policyGroups), maxFailures, o.extra)
 }

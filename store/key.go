@@ -95,34 +95,52 @@ func decodeKey(path string, text []byte) (secret.Value, error) {
 // createKey writes a new random key to path unless a file appears there
 // first, in which case it leaves that file alone.
 func createKey(path string) error {
+	key := make([]byte, KeySize)
+	rand.Read(key) // never fails (crypto/rand since Go 1.24)
+	defer clear(key)
+	err := publishKey(path, key)
+	if errors.Is(err, fs.ErrExist) {
+		return nil // another process won the race: use its key
+	}
+	return err
+}
+
+// WriteNewKey writes key to path, which must not exist yet, the way
+// LoadOrCreateKey writes a new key (mode 0600, never a partial file). It is
+// how radiusd store copy gives a new store the key of the old one. An
+// existing file is an error matching fs.ErrExist, and is left alone.
+func WriteNewKey(path string, key secret.Value) error {
+	if key.Len() != KeySize {
+		return fmt.Errorf("store: key must be %d bytes, got %d", KeySize, key.Len())
+	}
+	return publishKey(path, key.Bytes())
+}
+
+// publishKey writes key to a temporary file beside path and links it to
+// path; if path exists the error matches fs.ErrExist.
+func publishKey(path string, key []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("store: create key directory: %w", err)
 	}
-	tmp, err := writeTempKey(dir, filepath.Base(path))
+	tmp, err := writeTempKey(dir, filepath.Base(path), key)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp)
 	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return nil // another process won the race: use its key
-		}
 		return fmt.Errorf("store: publish key file: %w", err)
 	}
 	syncDir(dir)
 	return nil
 }
 
-// writeTempKey writes a fresh random key, hex encoded, to a new file in
-// dir opened with O_EXCL and mode 0600, and returns its name.
-func writeTempKey(dir, base string) (string, error) {
-	var key [KeySize]byte
-	rand.Read(key[:]) // never fails (crypto/rand since Go 1.24)
+// writeTempKey writes key, hex encoded, to a new file in dir opened with
+// O_EXCL and mode 0600, and returns its name.
+func writeTempKey(dir, base string, key []byte) (string, error) {
 	text := make([]byte, 2*KeySize+1)
-	hex.Encode(text, key[:])
+	hex.Encode(text, key)
 	text[2*KeySize] = '\n'
-	clear(key[:])
 	defer clear(text)
 
 	var suffix [8]byte

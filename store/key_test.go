@@ -3,6 +3,8 @@ package store_test
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -262,4 +264,32 @@ func mustHex(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestWriteNewKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "radiusd.key")
+	key := secret.New(bytes.Repeat([]byte{7}, store.KeySize))
+	if err := store.WriteNewKey(path, key); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.LoadOrCreateKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equal(key.Bytes()) {
+		t.Error("the key read back differs from the one written")
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %04o, want 0600", fi.Mode().Perm())
+	}
+	other := secret.New(bytes.Repeat([]byte{8}, store.KeySize))
+	if err := store.WriteNewKey(path, other); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("over an existing file: %v, want fs.ErrExist", err)
+	}
+	if got, _ := store.LoadOrCreateKey(path); !got.Equal(key.Bytes()) {
+		t.Error("an existing key file was replaced")
+	}
+	if err := store.WriteNewKey(filepath.Join(t.TempDir(), "k"), secret.New([]byte("short"))); err == nil {
+		t.Error("a short key was written")
+	}
 }

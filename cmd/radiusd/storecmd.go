@@ -20,6 +20,8 @@ Copies every user's enrolment, recovery codes, replay record, lockout,
 policy and grace start from the store of one configuration into the empty
 store of another (for example from SQLite to PostgreSQL). Stop the servers
 that use the source store first, so that nothing changes during the copy.
+Both stores use the source's key file: a destination key file that does not
+exist yet is written with it; one that holds another key is refused.
 `
 
 // copySummary is what store copy reports.
@@ -68,27 +70,47 @@ func cmdStore(ctx context.Context, args []string, s streams) int {
 // copyStore copies every record from the store of the config at fromPath
 // into the empty store of the config at toPath, then checks the count.
 func copyStore(ctx context.Context, fromPath, toPath string) (copySummary, error) {
-	src, srcCfg, err := openStoreOf(ctx, fromPath, false)
+	srcCfg, err := loadConfig(fromPath)
 	if err != nil {
 		return copySummary{}, err
 	}
-	defer src.store.Close()
-	dst, dstCfg, err := openStoreOf(ctx, toPath, true)
+	dstCfg, err := loadConfig(toPath)
 	if err != nil {
 		return copySummary{}, err
 	}
-	defer dst.store.Close()
 	sum := copySummary{From: describeStore(srcCfg), To: describeStore(dstCfg), ByState: map[store.State]int{}}
 	if sum.From == sum.To {
 		return copySummary{}, errors.New("source and destination are the same store")
 	}
-	if users, err := dst.store.List(ctx); err != nil {
-		return copySummary{}, fmt.Errorf("destination: %w", err)
-	} else if len(users) > 0 {
-		return copySummary{}, fmt.Errorf("destination store already has %d users; copy only into an empty store", len(users))
+	if err := shareKey(srcCfg.Store.KeyFile, dstCfg.Store.KeyFile); err != nil {
+		return copySummary{}, err
 	}
-	err = src.store.Export(ctx, func(r store.Record) error {
-		if err := dst.store.Restore(ctx, r); err != nil {
+	src, err := openBackend(ctx, srcCfg)
+	if err != nil {
+		return copySummary{}, fmt.Errorf("%s: %w", fromPath, err)
+	}
+	defer src.store.Close()
+	dst, err := openBackend(ctx, dstCfg)
+	if err != nil {
+		return copySummary{}, fmt.Errorf("%s: %w", toPath, err)
+	}
+	defer dst.store.Close()
+	if err := copyRecords(ctx, src.store, dst.store, &sum); err != nil {
+		return copySummary{}, err
+	}
+	return sum, nil
+}
+
+// copyRecords restores every record of src into the empty dst, counting
+// them in sum, and checks that dst then holds as many users.
+func copyRecords(ctx context.Context, src, dst storeDriver, sum *copySummary) error {
+	if users, err := dst.List(ctx); err != nil {
+		return fmt.Errorf("destination: %w", err)
+	} else if len(users) > 0 {
+		return fmt.Errorf("destination store already has %d users; copy only into an empty store", len(users))
+	}
+	err := src.Export(ctx, func(r store.Record) error {
+		if err := dst.Restore(ctx, r); err != nil {
 			return fmt.Errorf("user %s: %w", quote(r.User.Name), err)
 		}
 		sum.Users++
@@ -97,33 +119,53 @@ func copyStore(ctx context.Context, fromPath, toPath string) (copySummary, error
 		return nil
 	})
 	if err != nil {
-		return copySummary{}, err
+		return err
 	}
-	copied, err := dst.store.List(ctx)
+	copied, err := dst.List(ctx)
 	if err != nil {
-		return copySummary{}, fmt.Errorf("destination: %w", err)
+		return fmt.Errorf("destination: %w", err)
 	}
 	if len(copied) != sum.Users {
-		return copySummary{}, fmt.Errorf("destination has %d users after copying %d", len(copied), sum.Users)
+		return fmt.Errorf("destination has %d users after copying %d", len(copied), sum.Users)
 	}
-	return sum, nil
+	return nil
 }
 
-// openStoreOf loads the config at path and opens its store. The source's
-// key file must exist: a new one would not decrypt its secrets.
-func openStoreOf(ctx context.Context, path string, create bool) (*backend, *config.Config, error) {
+// loadConfig loads one of store copy's configurations.
+func loadConfig(path string) (*config.Config, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s:\n%s", path, indent(err.Error()))
+		return nil, fmt.Errorf("%s:\n%s", path, indent(err.Error()))
 	}
-	if _, err := os.Stat(cfg.Store.KeyFile); !create && errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("%s: key file %s does not exist", path, cfg.Store.KeyFile)
+	return cfg, nil
+}
+
+// shareKey makes the destination use the source's key file: recovery-code
+// digests and failure fingerprints are keyed with it and are copied as
+// they are. A missing destination key file gets the source's key; one
+// holding another key is refused.
+func shareKey(srcPath, dstPath string) error {
+	if _, err := os.Stat(srcPath); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("the source's key file %s does not exist", srcPath)
 	}
-	b, err := openBackend(ctx, cfg)
+	key, err := store.LoadOrCreateKey(srcPath)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return err
 	}
-	return b, cfg, nil
+	err = store.WriteNewKey(dstPath, key)
+	if !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	dstKey, err := store.LoadOrCreateKey(dstPath)
+	if err != nil {
+		return err
+	}
+	if !dstKey.Equal(key.Bytes()) {
+		return fmt.Errorf("the destination's key file %s holds another key than the source's %s: "+
+			"recovery codes are keyed with it, so both stores need the same key file; "+
+			"remove the destination's (while its store is empty) or copy the source's over it", dstPath, srcPath)
+	}
+	return nil
 }
 
 // describeStore names a config's store without any secret.
