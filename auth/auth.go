@@ -33,6 +33,8 @@ type Store interface {
 	StartGrace(ctx context.Context, name string, now time.Time) (time.Time, error)
 	PutChallenge(ctx context.Context, c store.Challenge) error
 	TakeChallenge(ctx context.Context, id []byte, now time.Time) (store.Challenge, error)
+	ReserveSend(ctx context.Context, name string, now time.Time, gap time.Duration) error
+	Unlock(ctx context.Context, name string) error
 }
 
 // Enforcement says who must use a second factor (PRODUCT.md §3).
@@ -61,6 +63,7 @@ type Options struct {
 	ChallengePrompt  string        // Reply-Message of an Access-Challenge
 	RecoveryKey      []byte        // HMAC key of recovery-code digests
 	FingerprintKey   []byte        // HMAC key of failed-code fingerprints
+	Messages         MessageOptions
 	Now              func() time.Time
 	Rand             io.Reader
 }
@@ -83,6 +86,9 @@ func New(opts Options, dir Directory, st Store, logger *slog.Logger) (*Authentic
 	}
 	pol, err := policyFrom(opts).check()
 	if err != nil {
+		return nil, err
+	}
+	if err := opts.Messages.check(); err != nil {
 		return nil, err
 	}
 	if opts.Now == nil {
@@ -118,7 +124,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (Decision
 	if !ok {
 		return reject("", "bad_user_name"), nil
 	}
-	if len(req.State) > 0 && (req.Mode == ModeChallenge || req.Mode == ModeAuto) {
+	// password+otp clients get Access-Challenge for codes sent by e-mail
+	// or SMS, so their answers carry a State too.
+	if len(req.State) > 0 && (req.Mode == ModeChallenge || req.Mode == ModeAuto || req.Mode == ModePasswordOTP) {
 		return a.answerChallenge(ctx, name, req)
 	}
 	rec, err := a.load(ctx, name)
@@ -127,6 +135,13 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (Decision
 	}
 	if rec.LockedUntil.After(a.opts.Now()) {
 		return Decision{User: name, Reason: "locked", ReplyMessage: msgLocked}, nil
+	}
+	method, err := a.methodOf(ctx, rec)
+	if err != nil {
+		return failed(name, err)
+	}
+	if method == store.MethodEmail || method == store.MethodSMS {
+		return a.messageCode(ctx, rec, req, method)
 	}
 	switch req.Mode {
 	case ModeOTPOnly:

@@ -17,6 +17,7 @@ type fakeStore struct {
 	codes      map[string][][]byte
 	lastFail   map[string][]byte
 	challenges map[string]store.Challenge
+	lastSend   map[string]time.Time
 	err        error
 }
 
@@ -26,13 +27,14 @@ func newFakeStore() *fakeStore {
 		codes:      map[string][][]byte{},
 		lastFail:   map[string][]byte{},
 		challenges: map[string]store.Challenge{},
+		lastSend:   map[string]time.Time{},
 	}
 }
 
 func (s *fakeStore) user(name string) *store.User {
 	u, ok := s.users[name]
 	if !ok {
-		u = &store.User{Name: name, State: store.StateNone, Policy: store.PolicyDefault}
+		u = &store.User{Name: name, State: store.StateNone, Policy: store.PolicyDefault, Method: store.MethodDefault}
 		s.users[name] = u
 	}
 	return u
@@ -137,6 +139,35 @@ func (s *fakeStore) TakeChallenge(_ context.Context, id []byte, now time.Time) (
 		return store.Challenge{}, store.ErrNotFound
 	}
 	return c, nil
+}
+
+func (s *fakeStore) ReserveSend(_ context.Context, name string, now time.Time, gap time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if last, ok := s.lastSend[name]; ok && last.After(now.Add(-gap)) {
+		return store.ErrTooSoon
+	}
+	s.user(name)
+	s.lastSend[name] = now
+	return nil
+}
+
+func (s *fakeStore) Unlock(_ context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	u, ok := s.users[name]
+	if !ok {
+		return store.ErrNotFound
+	}
+	u.Failures, u.LockedUntil = 0, time.Time{}
+	delete(s.lastFail, name)
+	return nil
 }
 
 var errBackend = errors.New("backend down")

@@ -189,7 +189,14 @@ func (a *Authenticator) secondFactorFailed(ctx context.Context, name, code, reas
 
 // fingerprint is a keyed digest of a wrong code, bound to the user.
 func (a *Authenticator) fingerprint(name, code string) []byte {
-	mac := hmac.New(sha256.New, a.opts.FingerprintKey)
+	return keyedDigest(a.opts.FingerprintKey, name, code)
+}
+
+// keyedDigest is HMAC-SHA256 under key of the length of name (8 bytes,
+// big-endian), name and code: the prefix keeps ("ab", "c") and ("a",
+// "bc") apart.
+func keyedDigest(key []byte, name, code string) []byte {
+	mac := hmac.New(sha256.New, key)
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(len(name)))
 	mac.Write(n[:])

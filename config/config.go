@@ -48,6 +48,7 @@ type Config struct {
 	Challenge     Challenge     `yaml:"challenge"`
 	Lockout       Lockout       `yaml:"lockout"`
 	Replies       []Reply       `yaml:"replies"`
+	Messages      Messages      `yaml:"messages"`
 	Metrics       Metrics       `yaml:"metrics"`
 	Log           Log           `yaml:"log"`
 }
@@ -142,9 +143,11 @@ type LDAP struct {
 	BaseDN             string        `yaml:"base_dn"`              // user searches, subtree
 	UserFilter         string        `yaml:"user_filter"`          // "{username}" = the escaped name
 	Groups             LDAPGroups    `yaml:"groups"`
+	MailAttribute      string        `yaml:"mail_attribute"`   // User.Email; "" = mail
+	MobileAttribute    string        `yaml:"mobile_attribute"` // User.Mobile; "" = mobile
 	ConnectTimeout     time.Duration `yaml:"connect_timeout"`
 	PoolSize           int           `yaml:"pool_size"` // idle connections kept, per kind
-	CacheTTL           time.Duration `yaml:"cache_ttl"` // user DN and groups; never passwords
+	CacheTTL           time.Duration `yaml:"cache_ttl"` // user DN, groups, contacts; never passwords
 
 	// BindPassword is read from BindPasswordFile by Parse.
 	BindPassword Secret `yaml:"-"`

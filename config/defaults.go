@@ -38,7 +38,9 @@ func defaults() Config {
 		Policy:        Policy{Enforce: "all"},
 		Challenge:     Challenge{Timeout: 2 * time.Minute, Prompt: DefaultPrompt},
 		Lockout:       Lockout{MaxFailures: 10, Duration: 15 * time.Minute},
-		Log:           Log{Level: "info", Format: "text"},
+		Messages: Messages{CodeDigits: 6, CodeLifetime: 5 * time.Minute, ResendInterval: 30 * time.Second,
+			SendTimeout: 1500 * time.Millisecond, Email: Email{TLS: "starttls"}, SMS: SMS{Method: "POST", Format: "form"}},
+		Log: Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -63,7 +65,8 @@ func (c *Config) applyDefaults() {
 // resolvePaths makes relative file paths relative to baseDir.
 func (c *Config) resolvePaths(baseDir string) {
 	l := &c.Directory.LDAP
-	for _, p := range []*string{&c.Store.Path, &c.Store.KeyFile, &c.Store.DSNFile, &c.Directory.File, &l.CAFile, &l.BindPasswordFile} {
+	for _, p := range []*string{&c.Store.Path, &c.Store.KeyFile, &c.Store.DSNFile, &c.Messages.Email.CAFile,
+		&c.Messages.Email.PasswordFile, &c.Messages.SMS.SecretFile, &c.Messages.SMS.CAFile, &c.Directory.File, &l.CAFile, &l.BindPasswordFile} {
 		*p = resolve(baseDir, *p)
 	}
 	for i := range c.Clients {

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -27,7 +28,16 @@ const (
 	DefaultLDAPConnectTimeout = 3 * time.Second
 	DefaultLDAPPoolSize       = 16
 	UsernamePlaceholder       = "{username}"
+	// DefaultLDAPMailAttribute and DefaultLDAPMobileAttribute are the
+	// driver's defaults for an empty mail_attribute and mobile_attribute.
+	DefaultLDAPMailAttribute   = "mail"
+	DefaultLDAPMobileAttribute = "mobile"
 )
+
+// ldapAttributeName matches an attribute name (RFC 4512 descr); OIDs are
+// not accepted for the contact attributes, whose values are looked up by
+// the name the server returns.
+var ldapAttributeName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*$`)
 
 func (c *Config) validateLDAP(p *problems) {
 	l := c.Directory.LDAP
@@ -53,6 +63,7 @@ func (c *Config) validateLDAP(p *problems) {
 	if strings.ContainsAny(l.Groups.NameAttribute, " ()=*\\") {
 		p.add("directory.ldap.groups.name_attribute", "%q is not an attribute name", l.Groups.NameAttribute)
 	}
+	validateLDAPContacts(p, l)
 	p.durationBetween("directory.ldap.connect_timeout", l.ConnectTimeout, 100*time.Millisecond, 30*time.Second, "100ms and 30s")
 	p.between("directory.ldap.pool_size", l.PoolSize, 1, maxLDAPPool)
 	p.durationBetween("directory.ldap.cache_ttl", l.CacheTTL, 0, maxLDAPCacheTTL, "0s (no cache) and 10m")
@@ -76,6 +87,16 @@ func validateLDAPURLs(p *problems, l LDAP) {
 			p.add(path, "scheme %q is not one of %s", u.Scheme, strings.Join(ldapSchemes, ", "))
 		case u.Scheme == "ldaps" && l.StartTLS:
 			p.add(path, "%q is already TLS; start_tls applies to ldap:// URLs", s)
+		}
+	}
+}
+
+// validateLDAPContacts checks mail_attribute and mobile_attribute; empty
+// takes the default.
+func validateLDAPContacts(p *problems, l LDAP) {
+	for _, f := range [][2]string{{"mail_attribute", l.MailAttribute}, {"mobile_attribute", l.MobileAttribute}} {
+		if f[1] != "" && !ldapAttributeName.MatchString(f[1]) {
+			p.add("directory.ldap."+f[0], "%q is not an attribute name (letters, digits and hyphens, starting with a letter)", f[1])
 		}
 	}
 }

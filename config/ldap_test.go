@@ -19,6 +19,7 @@ directory:
     bind_password_file: secrets/ldap.secret
     base_dn: "DC=example,DC=org"
     groups: {search: ad_nested}
+    mobile_attribute: telephoneNumber
     cache_ttl: 30s
 `
 	cfg, err := Parse([]byte(doc), "testdata")
@@ -34,6 +35,9 @@ directory:
 	}
 	if l.ConnectTimeout != DefaultLDAPConnectTimeout || l.PoolSize != DefaultLDAPPoolSize || l.CacheTTL != 30*time.Second {
 		t.Errorf("defaults: %+v", l)
+	}
+	if l.MailAttribute != "" || l.MobileAttribute != "telephoneNumber" {
+		t.Errorf("mail_attribute %q (want empty: the driver's default), mobile_attribute %q", l.MailAttribute, l.MobileAttribute)
 	}
 	if w := cfg.Warnings(); len(w) != 0 {
 		t.Errorf("warnings for an ldaps-only setup: %q", w)

@@ -80,6 +80,7 @@ func (c *Config) readSecrets() []error {
 		}
 		cl.SharedSecret = Secret{v: v}
 	}
+	errs = append(errs, c.Messages.readSecrets()...)
 	if st := &c.Store; st.Driver == "postgres" {
 		st.ConnString = st.DSN
 		if st.DSNFile != "" {
@@ -135,4 +136,24 @@ func readSecretFile(path string) (secret.Value, error) {
 	default:
 		return secret.New(t), nil
 	}
+}
+
+// readSecrets reads the SMTP password and the SMS provider's secret.
+func (m *Messages) readSecrets() []error {
+	var errs []error
+	if e := &m.Email; e.Enabled() && e.PasswordFile != "" {
+		v, err := readSecretFile(e.PasswordFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("messages.email.password_file: %w", err))
+		}
+		e.Password = Secret{v: v}
+	}
+	if s := &m.SMS; s.Enabled() && s.SecretFile != "" {
+		v, err := readSecretFile(s.SecretFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("messages.sms.secret_file: %w", err))
+		}
+		s.Secret = Secret{v: v}
+	}
+	return errs
 }

@@ -84,6 +84,7 @@ func (c *Config) Validate() error {
 	c.validateChallenge(&p)
 	c.validateLockout(&p)
 	c.validateReplies(&p)
+	c.validateMessages(&p)
 	if l := c.Metrics.Listen; l != "" {
 		if _, err := netip.ParseAddrPort(l); err != nil {
 			p.add("metrics.listen", "%q is not an IP address and port such as 127.0.0.1:9812", l)

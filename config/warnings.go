@@ -36,6 +36,7 @@ func (c *Config) Warnings() []string {
 	}
 	w = append(w, c.ldapWarnings()...)
 	w = append(w, c.storeWarnings()...)
+	w = append(w, c.methodWarnings()...)
 	if ap, err := netip.ParseAddrPort(c.Metrics.Listen); err == nil && !ap.Addr().IsLoopback() {
 		w = append(w, fmt.Sprintf("metrics.listen: %s is not a loopback address; whoever reaches it reads the metrics", c.Metrics.Listen))
 	}

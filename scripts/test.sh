@@ -18,6 +18,7 @@ command -v samba-tool >/dev/null || need_pkgs+=(samba-ad-dc)
 command -v pamtester >/dev/null || need_pkgs+=(pamtester)
 [ -e /lib/x86_64-linux-gnu/security/pam_radius_auth.so ] || need_pkgs+=(libpam-radius-auth)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_pkgs+=(postgresql)
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || need_pkgs+=(python3-aiosmtpd)
 command -v openvpn >/dev/null || need_pkgs+=(openvpn)
 [ -e /usr/lib/openvpn/radiusplugin.so ] || need_pkgs+=(openvpn-auth-radius)
 if [ ${#need_pkgs[@]} -gt 0 ]; then

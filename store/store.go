@@ -1,7 +1,9 @@
 // Package store holds the vocabulary of the second-factor store: enrolment
-// records, recovery-code digests, replay records, lockouts and challenge
-// State. Drivers (store/sqlstore) implement Store; store/storetest holds the
-// conformance suite every driver must pass.
+// records, recovery-code digests, replay records, lockouts, challenge
+// State (with the digest of a code sent by e-mail or SMS), the per-user
+// second-factor method and the resend limit of sent codes. Drivers
+// (store/sqlstore, store/pgstore) implement Store; store/storetest holds
+// the conformance suite every driver must pass.
 //
 // It imports only the standard library and radiusd/secret; it must never
 // import database/sql or a driver.
@@ -26,6 +28,8 @@ var (
 	ErrExists = errors.New("store: already enrolled")
 	// ErrNotPending: the user has no pending enrolment to confirm.
 	ErrNotPending = errors.New("store: no pending enrolment")
+	// ErrTooSoon: a code was sent to the user less than the resend gap ago.
+	ErrTooSoon = errors.New("store: code sent too recently")
 )
 
 // State is a user's enrolment state.
@@ -48,6 +52,21 @@ const (
 	PolicyExempt   Policy = "exempt"
 )
 
+// Method is the per-user choice of second factor.
+type Method string
+
+// Second-factor methods.
+const (
+	// MethodDefault: no per-user choice; the site's group rules decide.
+	MethodDefault Method = "default"
+	// MethodTOTP: a code from the user's authenticator app.
+	MethodTOTP Method = "totp"
+	// MethodEmail: a one-time code sent by e-mail.
+	MethodEmail Method = "email"
+	// MethodSMS: a one-time code sent by SMS.
+	MethodSMS Method = "sms"
+)
+
 // TOTP holds a user's token parameters and secret.
 type TOTP struct {
 	Secret    secret.Value // raw key bytes (not base32); decrypted
@@ -66,6 +85,7 @@ type User struct {
 	LastStep     int64     // last accepted TOTP step (time/period); 0 if none
 	Drift        int       // learned clock offset of the user's device, in steps
 	Policy       Policy    // never empty; PolicyDefault unless overridden
+	Method       Method    // never empty; MethodDefault unless set
 	Failures     int       // consecutive failed second factors
 	LockedUntil  time.Time // zero if not locked
 	EnrolledAt   time.Time // zero unless active
@@ -82,6 +102,10 @@ type Challenge struct {
 	User    string
 	Client  string
 	Expires time.Time
+	// Code is the caller's keyed digest of the code sent by e-mail or SMS
+	// with this challenge (the code itself is never stored); nil for a
+	// TOTP challenge. An empty Code is stored as nil.
+	Code []byte
 }
 
 // Failure describes one failed second factor for RecordFailure.
@@ -129,11 +153,24 @@ type Store interface {
 	// digests, in one transaction. ErrNotFound unless the user is active.
 	ReplaceRecoveryCodes(ctx context.Context, name string, digests [][]byte, now time.Time) error
 	// Reset deletes the user's secret, recovery codes, replay record and
-	// grace start; the policy override and lockout stay.
+	// grace start; the policy and method overrides, the lockout and the
+	// last send stay.
 	Reset(ctx context.Context, name string) error
 
 	// SetPolicy stores the per-user override, creating the user if needed.
 	SetPolicy(ctx context.Context, name string, p Policy, now time.Time) error
+	// SetMethod stores the user's second-factor method (MethodDefault
+	// clears the choice), creating the user if needed. A method that is
+	// not one of the Method constants is a backend error.
+	SetMethod(ctx context.Context, name string, m Method, now time.Time) error
+	// ReserveSend records now as the time of the user's last sent code if
+	// and only if no send was reserved after now-gap, creating the user if
+	// needed; otherwise it changes nothing and returns ErrTooSoon. It is
+	// one conditional statement: however many calls race, on however many
+	// nodes, at most one succeeds within one gap. Callers should reserve
+	// before sending, so that a failed send still counts. The times
+	// compared are the callers' own, never the database's clock.
+	ReserveSend(ctx context.Context, name string, now time.Time, gap time.Duration) error
 	// RecordFailure counts one failed second factor (see Failure) and
 	// returns the resulting lock expiry (zero if not locked), creating the
 	// user if needed. Reaching MaxFailures locks until Now+LockFor and
@@ -145,11 +182,12 @@ type Store interface {
 	// one is already recorded, and returns the recorded start.
 	StartGrace(ctx context.Context, name string, now time.Time) (time.Time, error)
 
-	// PutChallenge stores a pending challenge.
+	// PutChallenge stores a pending challenge, with its code digest if any.
 	PutChallenge(ctx context.Context, c Challenge) error
-	// TakeChallenge deletes and returns the challenge with this ID, or
-	// returns ErrNotFound if there is none or it expired before now. Two
-	// concurrent calls never both succeed.
+	// TakeChallenge deletes and returns the challenge with this ID (code
+	// digest included), or returns ErrNotFound if there is none or it
+	// expired before now. Two concurrent calls never both succeed, so a
+	// sent code is accepted at most once.
 	TakeChallenge(ctx context.Context, id []byte, now time.Time) (Challenge, error)
 
 	// Ping checks that the store is reachable.
@@ -159,10 +197,10 @@ type Store interface {
 }
 
 // Record is one user's whole stored state, for moving a site from one
-// store to another (radiusd store copy). Pending challenges are not part of
-// it: they live for minutes.
+// store to another (radiusd store copy). Pending challenges and the time of
+// the last sent code are not part of it: they matter for minutes.
 type Record struct {
-	User     User     // every field; RecoveryLeft follows from Recovery
+	User     User     // every field (Method included); RecoveryLeft follows from Recovery
 	Recovery [][]byte // digests of the unused recovery codes
 }
 

@@ -18,7 +18,7 @@ import (
 func TestPackageBoundaries(t *testing.T) {
 	forbidden := map[string][]string{
 		"radiusd/radiussrv":          {"database/sql", "github.com/go-ldap/ldap/v3", "github.com/mattn/go-sqlite3", "modernc.org/sqlite", "radiusd/store/sqlstore", "radiusd/store/pgstore", "github.com/jackc/pgx/v5", "radiusd/directory/userfile", "radiusd/directory/ldap", "radiusd/config", "gopkg.in/yaml.v3", "github.com/prometheus/client_golang/prometheus"},
-		"radiusd/auth":               {"database/sql", "github.com/go-ldap/ldap/v3", "github.com/mattn/go-sqlite3", "layeh.com/radius", "radiusd/store/sqlstore", "radiusd/store/pgstore", "github.com/jackc/pgx/v5", "radiusd/directory/userfile", "radiusd/directory/ldap", "radiusd/config", "net", "github.com/prometheus/client_golang/prometheus"},
+		"radiusd/auth":               {"database/sql", "github.com/go-ldap/ldap/v3", "github.com/mattn/go-sqlite3", "layeh.com/radius", "radiusd/store/sqlstore", "radiusd/store/pgstore", "github.com/jackc/pgx/v5", "radiusd/directory/userfile", "radiusd/directory/ldap", "radiusd/config", "net", "radiusd/notify", "github.com/prometheus/client_golang/prometheus"},
 		"radiusd/store":              {"database/sql", "radiusd/auth", "radiusd/directory"},
 		"radiusd/directory":          {"database/sql", "github.com/go-ldap/ldap/v3", "radiusd/store", "radiusd/auth"},
 		"radiusd/otp":                {"radiusd/store", "radiusd/directory", "radiusd/auth", "layeh.com/radius"},
@@ -26,9 +26,10 @@ func TestPackageBoundaries(t *testing.T) {
 		"radiusd/config":             {"radiusd/auth", "radiusd/radiussrv", "radiusd/store", "radiusd/directory", "database/sql"},
 		"radiusd/directory/userfile": {"radiusd/auth", "radiusd/store", "radiusd/config", "database/sql"},
 		"radiusd/store/sqlstore":     {"radiusd/auth", "radiusd/directory", "radiusd/config", "layeh.com/radius"},
+		"radiusd/notify":             {"radiusd/auth", "radiusd/store", "radiusd/directory", "radiusd/config", "radiusd/radiussrv", "layeh.com/radius"},
 		"radiusd/store/pgstore":      {"radiusd/auth", "radiusd/directory", "radiusd/config", "layeh.com/radius", "github.com/mattn/go-sqlite3"},
 		"radiusd/directory/ldap":     {"radiusd/auth", "radiusd/store", "radiusd/config", "radiusd/radiussrv", "database/sql", "layeh.com/radius"},
-		"radiusd/cmd/radiusd":        {"radiusd/internal/testcert", "radiusd/directory/ldap/ldaptest", "radiusd/directory/ldap/adtest", "radiusd/store/pgstore/pgtest", "testing"},
+		"radiusd/cmd/radiusd":        {"radiusd/internal/testcert", "radiusd/directory/ldap/ldaptest", "radiusd/directory/ldap/adtest", "radiusd/store/pgstore/pgtest", "radiusd/notify/smtptest", "testing"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()

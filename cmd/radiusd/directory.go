@@ -66,6 +66,8 @@ func ldapConfig(l config.LDAP, logger *slog.Logger) ldap.Config {
 		GroupNameAttribute: l.Groups.NameAttribute,
 		ConnectTimeout:     l.ConnectTimeout,
 		PoolSize:           l.PoolSize,
+		MailAttribute:      l.MailAttribute,
+		MobileAttribute:    l.MobileAttribute,
 		CacheTTL:           l.CacheTTL,
 		Logger:             logger,
 	}

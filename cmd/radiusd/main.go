@@ -40,6 +40,7 @@ Usage:
   radiusd user list                  one line per known user
   radiusd user unlock USER           clear a lockout
   radiusd user policy USER required|exempt|default
+  radiusd user method USER totp|email|sms|default   how the user gets codes (email/sms: messages in the config)
   radiusd user import FILE           import TOTP secrets (CSV or JSON lines; "-" is stdin)
   radiusd store copy                 copy every user to another config's empty store (--from-config, --to-config)
   radiusd hash-password              read a password from stdin, print a bcrypt hash (--cost N)

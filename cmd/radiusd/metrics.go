@@ -31,6 +31,7 @@ type metrics struct {
 	directory  *prometheus.HistogramVec
 	store      *prometheus.HistogramVec
 	lockouts   prometheus.Counter
+	codesSent  *prometheus.CounterVec
 	decisions  sync.Map // decisionKey → prometheus.Counter
 }
 
@@ -56,11 +57,13 @@ func newMetrics() *metrics {
 			Help: "Store operations of the request path by operation and outcome.", Buckets: latencyBuckets}, []string{"op", "outcome"}),
 		lockouts: prometheus.NewCounter(prometheus.CounterOpts{Name: "radiusd_lockouts_total",
 			Help: "Failed second factors that left the user locked out."}),
+		codesSent: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "radiusd_codes_sent_total",
+			Help: "Codes sent by e-mail or SMS, by channel and result (sent or failed)."}, []string{"channel", "result"}),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "radiusd_build_info",
 		Help: "Always 1; the labels say which build runs."}, []string{"version", "goversion"})
 	build.WithLabelValues(version(), runtime.Version()).Set(1)
-	m.reg.MustRegister(m.requests, m.latency, m.drops, m.duplicates, m.status, m.directory, m.store, m.lockouts, build,
+	m.reg.MustRegister(m.requests, m.latency, m.drops, m.duplicates, m.status, m.directory, m.store, m.lockouts, m.codesSent, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -54,7 +54,11 @@ func serve(ctx context.Context, path string, cfg *config.Config, logger *slog.Lo
 	}
 	defer dir.close()
 	m := newMetrics()
-	a, err := newAuthenticator(cfg, timedDirectory{dir, m}, timedStore{b.store, m}, b, logger)
+	senders, err := messageSenders(cfg, m.codesSent)
+	if err != nil {
+		return err
+	}
+	a, err := newAuthenticator(cfg, timedDirectory{dir, m}, timedStore{b.store, m}, b, senders, logger)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 
 const userUsage = `Usage: radiusd user COMMAND [flags] ARGS
 
-Commands: enroll, confirm, codes, reset, show, list, unlock, policy, import.
+Commands: enroll, confirm, codes, reset, show, list, unlock, policy, method, import.
 Run "radiusd user COMMAND --help" for its flags.
 `
 
@@ -62,6 +62,7 @@ var userCommands = map[string]userCommand{
 	"list":    {synopsis: "user list [--config FILE] [--json]", args: 0, json: true, run: userList},
 	"unlock":  {synopsis: "user unlock [--config FILE] [--json] USER", args: 1, json: true, run: userUnlock},
 	"policy":  {synopsis: "user policy [--config FILE] [--json] USER required|exempt|default", args: 2, json: true, run: userPolicy},
+	"method":  {synopsis: "user method [--config FILE] [--json] USER totp|email|sms|default", args: 2, json: true, run: userMethod},
 	"import":  {synopsis: "user import [--config FILE] [--json] [--force] [--skip-errors] FILE", args: 1, json: true, flags: importFlags, run: userImport},
 }
 

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"radiusd/config"
 	"radiusd/store"
 )
 
@@ -18,6 +19,7 @@ type showJSON struct {
 	Failures          int     `json:"failures"`
 	LockedUntil       *string `json:"locked_until"`
 	Policy            string  `json:"policy"`
+	Method            string  `json:"method"`
 	LastUsed          *string `json:"last_used"`
 	EnrolledAt        *string `json:"enrolled_at"`
 }
@@ -29,7 +31,7 @@ func toShow(u store.User, now time.Time) showJSON {
 	}
 	return showJSON{
 		User: u.Name, State: string(u.State), RecoveryCodesLeft: u.RecoveryLeft, Failures: u.Failures,
-		LockedUntil: timeOrNil(locked), Policy: string(u.Policy), LastUsed: timeOrNil(u.LastUsed),
+		LockedUntil: timeOrNil(locked), Policy: string(u.Policy), Method: string(u.Method), LastUsed: timeOrNil(u.LastUsed),
 		EnrolledAt: timeOrNil(u.EnrolledAt),
 	}
 }
@@ -73,8 +75,8 @@ func userShow(ctx context.Context, ss *session, c *command, args []string, _ any
 		return printJSON(s, v)
 	}
 	tw := tabwriter.NewWriter(s.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "user:\t%s\nstate:\t%s\nenrolled_at:\t%s\nlast_used:\t%s\nrecovery_codes_left:\t%d\nfailures:\t%d\nlocked_until:\t%s\npolicy:\t%s\n",
-		v.User, v.State, orDash(v.EnrolledAt), orDash(v.LastUsed), v.RecoveryCodesLeft, v.Failures, orDash(v.LockedUntil), v.Policy)
+	fmt.Fprintf(tw, "user:\t%s\nstate:\t%s\nenrolled_at:\t%s\nlast_used:\t%s\nrecovery_codes_left:\t%d\nfailures:\t%d\nlocked_until:\t%s\npolicy:\t%s\nmethod:\t%s\n",
+		v.User, v.State, orDash(v.EnrolledAt), orDash(v.LastUsed), v.RecoveryCodesLeft, v.Failures, orDash(v.LockedUntil), v.Policy, v.Method)
 	tw.Flush()
 	return exitOK
 }
@@ -107,6 +109,7 @@ type resultJSON struct {
 	User   string `json:"user"`
 	Action string `json:"action"`
 	Policy string `json:"policy,omitempty"`
+	Method string `json:"method,omitempty"`
 }
 
 func userReset(ctx context.Context, ss *session, c *command, args []string, _ any, s streams) int {
@@ -130,8 +133,33 @@ func userPolicy(ctx context.Context, ss *session, c *command, args []string, _ a
 	}, "%s policy set to "+string(p)+"\n")
 }
 
+func userMethod(ctx context.Context, ss *session, c *command, args []string, _ any, s streams) int {
+	m := store.Method(args[1])
+	switch m {
+	case store.MethodTOTP, store.MethodDefault:
+	case store.MethodEmail, store.MethodSMS:
+		if !methodConfigured(ss.cfg, m) {
+			return fail(s.err, "user method: %s is not configured (messages.%s in %s)", m, m, c.config)
+		}
+	default:
+		fmt.Fprintf(s.err, "radiusd user method: %s is not one of totp, email, sms, default\n", quote(args[1]))
+		return exitUsage
+	}
+	return change(ctx, ss, c, s, args[0], "method", string(m), func(name string) error {
+		return ss.backend.store.SetMethod(ctx, name, m, time.Now())
+	}, "%s method set to "+string(m)+"\n")
+}
+
+// methodConfigured reports whether the config can send codes by m.
+func methodConfigured(cfg *config.Config, m store.Method) bool {
+	if m == store.MethodEmail {
+		return cfg.Messages.Email.Enabled()
+	}
+	return cfg.Messages.SMS.Enabled()
+}
+
 // change applies one admin action to a user and reports it.
-func change(_ context.Context, ss *session, c *command, s streams, user, action, policy string, apply func(name string) error, text string) int {
+func change(_ context.Context, ss *session, c *command, s streams, user, action, value string, apply func(name string) error, text string) int {
 	name, err := ss.accounts.Name(user)
 	if err != nil {
 		return userError(s, user, err)
@@ -140,7 +168,13 @@ func change(_ context.Context, ss *session, c *command, s streams, user, action,
 		return userError(s, user, err)
 	}
 	if c.json {
-		return printJSON(s, resultJSON{User: name, Action: action, Policy: policy})
+		r := resultJSON{User: name, Action: action}
+		if action == "method" {
+			r.Method = value
+		} else {
+			r.Policy = value
+		}
+		return printJSON(s, r)
 	}
 	fmt.Fprintf(s.out, text, name)
 	return exitOK

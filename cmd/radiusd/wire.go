@@ -47,6 +47,7 @@ type backend struct {
 	store       storeDriver
 	recovery    []byte
 	fingerprint []byte
+	messageCode []byte
 }
 
 // openBackend loads (or creates) the key file and opens the store.
@@ -63,6 +64,7 @@ func openBackend(ctx context.Context, cfg *config.Config) (*backend, error) {
 		store:       st,
 		recovery:    store.DeriveKey(key, purposeRecovery),
 		fingerprint: store.DeriveKey(key, purposeFingerprint),
+		messageCode: store.DeriveKey(key, purposeMessageCode),
 	}, nil
 }
 
@@ -97,7 +99,7 @@ func totpParams(cfg *config.Config) otp.Params {
 }
 
 // newAuthenticator maps the config onto the decision logic.
-func newAuthenticator(cfg *config.Config, dir auth.Directory, st auth.Store, b *backend, logger *slog.Logger) (*auth.Authenticator, error) {
+func newAuthenticator(cfg *config.Config, dir auth.Directory, st auth.Store, b *backend, senders map[store.Method]auth.Sender, logger *slog.Logger) (*auth.Authenticator, error) {
 	return auth.New(auth.Options{
 		Names:            nameRules(cfg),
 		Enforce:          auth.Enforcement(cfg.Policy.Enforce),
@@ -112,6 +114,7 @@ func newAuthenticator(cfg *config.Config, dir auth.Directory, st auth.Store, b *
 		ChallengePrompt:  cfg.Challenge.Prompt,
 		RecoveryKey:      b.recovery,
 		FingerprintKey:   b.fingerprint,
+		Messages:         messageOptions(cfg, b, senders),
 	}, dir, st, logger)
 }
 

@@ -24,6 +24,9 @@ type FakeUser struct {
 	// Disabled makes Authenticate (with the right password) and Lookup
 	// return directory.ErrDisabled.
 	Disabled bool
+	// Email and Mobile are returned as they are in directory.User.Email
+	// and directory.User.Mobile (the Fake does not validate them).
+	Email, Mobile string
 }
 
 // Fake is an in-memory directory.Directory. Set Users (and Err) before the
@@ -65,7 +68,7 @@ func (f *Fake) Authenticate(ctx context.Context, username, password string) (dir
 	if u.Disabled {
 		return directory.User{}, directory.ErrDisabled
 	}
-	return directory.User{Name: username, Groups: slices.Clone(u.Groups)}, nil
+	return u.user(username), nil
 }
 
 // Lookup counts the call, then returns Err if set, ctx.Err() if ctx is
@@ -85,7 +88,12 @@ func (f *Fake) Lookup(ctx context.Context, username string) (directory.User, err
 	if u.Disabled {
 		return directory.User{}, directory.ErrDisabled
 	}
-	return directory.User{Name: username, Groups: slices.Clone(u.Groups)}, nil
+	return u.user(username), nil
+}
+
+// user returns the directory.User of u named name, with its own Groups.
+func (u FakeUser) user(name string) directory.User {
+	return directory.User{Name: name, Groups: slices.Clone(u.Groups), Email: u.Email, Mobile: u.Mobile}
 }
 
 // AuthenticateCalls returns how many times Authenticate has been called.

@@ -13,9 +13,9 @@ import (
 
 func newFake() *directorytest.Fake {
 	return &directorytest.Fake{Users: map[string]directorytest.FakeUser{
-		"alice": {Password: "pw-alice", Groups: []string{"vpn-users"}},
+		"alice": {Password: "pw-alice", Groups: []string{"vpn-users"}, Email: "alice@example.org", Mobile: "+15550100"},
 		"bob":   {Password: "pw-bob", Disabled: true},
-		"otp":   {}, // exists for Lookup only
+		"otp":   {Mobile: "+15550101"}, // exists for Lookup only
 	}}
 }
 
@@ -25,7 +25,7 @@ func TestFakeAuthenticate(t *testing.T) {
 		want                 directory.User
 		wantErr              error
 	}{
-		{name: "right password", user: "alice", password: "pw-alice", want: directory.User{Name: "alice", Groups: []string{"vpn-users"}}},
+		{name: "right password", user: "alice", password: "pw-alice", want: directory.User{Name: "alice", Groups: []string{"vpn-users"}, Email: "alice@example.org", Mobile: "+15550100"}},
 		{name: "wrong password", user: "alice", password: "nope", wantErr: directory.ErrInvalidCredentials},
 		{name: "empty password", user: "alice", password: "", wantErr: directory.ErrInvalidCredentials},
 		{name: "names are exact", user: "Alice", password: "pw-alice", wantErr: directory.ErrInvalidCredentials},
@@ -41,7 +41,8 @@ func TestFakeAuthenticate(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
-			if got.Name != tt.want.Name || !slices.Equal(got.Groups, tt.want.Groups) {
+			if got.Name != tt.want.Name || !slices.Equal(got.Groups, tt.want.Groups) ||
+				got.Email != tt.want.Email || got.Mobile != tt.want.Mobile {
 				t.Errorf("user = %+v, want %+v", got, tt.want)
 			}
 			if n := f.AuthenticateCalls(); n != 1 {
@@ -54,10 +55,11 @@ func TestFakeAuthenticate(t *testing.T) {
 func TestFakeLookup(t *testing.T) {
 	tests := []struct {
 		name, user string
+		wantMobile string
 		wantErr    error
 	}{
-		{name: "exists", user: "alice"},
-		{name: "exists without password", user: "otp"},
+		{name: "exists", user: "alice", wantMobile: "+15550100"},
+		{name: "exists without password", user: "otp", wantMobile: "+15550101"},
 		{name: "disabled", user: "bob", wantErr: directory.ErrDisabled},
 		{name: "unknown", user: "mallory", wantErr: directory.ErrNotFound},
 	}
@@ -68,8 +70,8 @@ func TestFakeLookup(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
-			if err == nil && got.Name != tt.user {
-				t.Errorf("Name = %q, want %q", got.Name, tt.user)
+			if err == nil && (got.Name != tt.user || got.Mobile != tt.wantMobile) {
+				t.Errorf("user = %+v, want name %q, mobile %q", got, tt.user, tt.wantMobile)
 			}
 			if n := f.LookupCalls(); n != 1 {
 				t.Errorf("LookupCalls = %d, want 1", n)

@@ -94,6 +94,35 @@ func TestADAuthenticate(t *testing.T) {
 	}
 }
 
+// TestADContacts: AD's mail and mobile attributes (the defaults) and a
+// custom attribute come back from Lookup and Authenticate.
+func TestADContacts(t *testing.T) {
+	dc := adtest.StartDC(t)
+	dc.AddUser(t, "alice", "alice-password")
+	dc.SetAttribute(t, "alice", "mail", "alice@example.test")
+	dc.SetAttribute(t, "alice", "mobile", "+49 151 1234567")
+	dc.SetAttribute(t, "alice", "telephoneNumber", "+49 30 1234567")
+	tests := []struct {
+		name, mobileAttr, wantMobile string
+	}{
+		{"defaults", "", "+49 151 1234567"},
+		{"custom mobile attribute", "telephoneNumber", "+49 30 1234567"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := adConfig(dc)
+			cfg.MobileAttribute = tt.mobileAttr
+			d := open(t, cfg)
+			for call, do := range contactCalls() {
+				got, err := do(budget(t, 10*time.Second), d, "alice")
+				if err != nil || got.Email != "alice@example.test" || got.Mobile != tt.wantMobile {
+					t.Errorf("%s = %+v, %v; want mail alice@example.test, mobile %q", call, got, err, tt.wantMobile)
+				}
+			}
+		})
+	}
+}
+
 // TestADWrongPassword: a wrong password is invalid credentials and costs
 // the account exactly one bad password (one bind).
 func TestADWrongPassword(t *testing.T) {

@@ -146,7 +146,7 @@ func TestToEntryAD(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u := goldap.NewEntry("CN=Alice,CN=Users,DC=example,DC=org", map[string][]string{"userAccountControl": tt.uac})
-			e, err := d.toEntry(u, []string{"g"})
+			e, err := d.toEntry(u, []string{"g"}, "alice")
 			if e.disabled != tt.wantDisabled || (err != nil) != tt.wantErr {
 				t.Errorf("toEntry = %+v, %v", e, err)
 			}

@@ -9,9 +9,9 @@ import (
 // swept and, if none were, new entries are not cached.
 const maxCacheEntries = 100_000
 
-// cache remembers user entries (DN, groups, disabled flag, never anything
-// about the password) for a fixed time. A nil *cache caches nothing. It is
-// safe for concurrent use.
+// cache remembers user entries (DN, groups, disabled flag, e-mail address
+// and mobile number, never anything about the password) for a fixed time.
+// A nil *cache caches nothing. It is safe for concurrent use.
 type cache struct {
 	ttl time.Duration
 

@@ -56,6 +56,12 @@ const (
 	DefaultADFilter       = "(&(objectCategory=person)(objectClass=user)(|(sAMAccountName={username})(userPrincipalName={username})))"
 )
 
+// Default contact attributes (inetOrgPerson, RFC 2798, and AD both have them).
+const (
+	DefaultMailAttribute   = "mail"
+	DefaultMobileAttribute = "mobile"
+)
+
 // Config configures a Directory. Zero values take the documented defaults
 // (applied by New).
 type Config struct {
@@ -72,10 +78,12 @@ type Config struct {
 	Groups             GroupSearch   // default: GroupsGroupOfNames (openldap), GroupsADNested (ad)
 	GroupBaseDN        string        // default BaseDN
 	GroupNameAttribute string        // the attribute whose value is the group's name in User.Groups; default "cn"
+	MailAttribute      string        // the user attribute whose first value is User.Email; default "mail"; its primary name (no alias, no OID)
+	MobileAttribute    string        // the user attribute whose first value is User.Mobile; default "mobile"; its primary name
 	NoGroups           bool          // the caller never uses User.Groups: no group search, Groups always empty
 	ConnectTimeout     time.Duration // per dial (TCP, TLS, StartTLS); default 3s
 	PoolSize           int           // connections per kind (service searches, user binds) open at once; callers wait for one; default 16
-	CacheTTL           time.Duration // user DN + groups + enabled flag cache; 0 = no cache; a password result is NEVER cached
+	CacheTTL           time.Duration // user DN + groups + enabled flag + contacts cache; 0 = no cache; a password result is NEVER cached
 	Logger             *slog.Logger  // default slog.Default()
 }
 
@@ -96,6 +104,12 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.GroupNameAttribute == "" {
 		cfg.GroupNameAttribute = "cn"
+	}
+	if cfg.MailAttribute == "" {
+		cfg.MailAttribute = DefaultMailAttribute
+	}
+	if cfg.MobileAttribute == "" {
+		cfg.MobileAttribute = DefaultMobileAttribute
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 3 * time.Second
@@ -118,6 +132,10 @@ func pick[T any](cond bool, yes, no T) T {
 
 // attributeName matches an attribute descriptor: a name or an OID.
 var attributeName = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9-]*|[0-9]+(\.[0-9]+)+)$`)
+
+// descrName matches an attribute name (RFC 4512 descr) without an OID:
+// servers name returned attributes by their primary name, never by OID.
+var descrName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*$`)
 
 // validate reports every problem of a defaulted cfg except its URLs and
 // CA file (see targets).
@@ -148,11 +166,24 @@ func (cfg Config) validate() []error {
 	if err := checkFilter(cfg.UserFilter); err != nil {
 		add("UserFilter %q: %v", cfg.UserFilter, err)
 	}
-	if !attributeName.MatchString(cfg.GroupNameAttribute) {
-		add("GroupNameAttribute %q is not an attribute name", cfg.GroupNameAttribute)
-	}
+	errs = append(errs, cfg.validateAttributes()...)
 	if cfg.ConnectTimeout < 0 || cfg.CacheTTL < 0 || cfg.PoolSize < 0 {
 		add("ConnectTimeout (%v), CacheTTL (%v) and PoolSize (%d) must not be negative", cfg.ConnectTimeout, cfg.CacheTTL, cfg.PoolSize)
+	}
+	return errs
+}
+
+// validateAttributes reports a GroupNameAttribute that is neither a name
+// nor an OID, and contact attributes that are not names.
+func (cfg Config) validateAttributes() []error {
+	var errs []error
+	if !attributeName.MatchString(cfg.GroupNameAttribute) {
+		errs = append(errs, fmt.Errorf("ldap: config: GroupNameAttribute %q is not an attribute name", cfg.GroupNameAttribute))
+	}
+	for _, f := range [][2]string{{"MailAttribute", cfg.MailAttribute}, {"MobileAttribute", cfg.MobileAttribute}} {
+		if !descrName.MatchString(f[1]) {
+			errs = append(errs, fmt.Errorf("ldap: config: %s %q is not an attribute name (letters, digits and hyphens, starting with a letter)", f[0], f[1]))
+		}
 	}
 	return errs
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	goldap "github.com/go-ldap/ldap/v3"
+
 	"radiusd/secret"
 )
 
@@ -46,8 +48,8 @@ func TestNewDefaults(t *testing.T) {
 		wantGroups GroupSearch
 		wantAttrs  []string
 	}{
-		{"openldap", "", DefaultOpenLDAPFilter, GroupsGroupOfNames, []string{"1.1"}},
-		{"ad", ActiveDirectory, DefaultADFilter, GroupsADNested, []string{"userAccountControl", "objectSid", "primaryGroupID"}},
+		{"openldap", "", DefaultOpenLDAPFilter, GroupsGroupOfNames, []string{"mail", "mobile"}},
+		{"ad", ActiveDirectory, DefaultADFilter, GroupsADNested, []string{"userAccountControl", "objectSid", "primaryGroupID", "mail", "mobile"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,7 +59,7 @@ func TestNewDefaults(t *testing.T) {
 			}
 			c := d.cfg
 			if c.UserFilter != tt.wantFilter || c.Groups != tt.wantGroups || c.GroupBaseDN != c.BaseDN ||
-				c.GroupNameAttribute != "cn" || c.ConnectTimeout != 3*time.Second || c.PoolSize != 16 ||
+				c.GroupNameAttribute != "cn" || c.MailAttribute != "mail" || c.MobileAttribute != "mobile" || c.ConnectTimeout != 3*time.Second || c.PoolSize != 16 ||
 				!slices.Equal(d.userAttrs, tt.wantAttrs) || d.cache != nil {
 				t.Errorf("defaults: %+v attrs %q", c, d.userAttrs)
 			}
@@ -94,6 +96,11 @@ func TestNewRejects(t *testing.T) {
 		{"bind DN without password", func(c *Config) { c.BindDN = "cn=svc,dc=example,dc=org" }, "BindPassword is empty"},
 		{"password without bind DN", func(c *Config) { c.BindPassword = secret.New([]byte("hunter2")) }, "BindDN is empty"},
 		{"bad group attribute", func(c *Config) { c.GroupNameAttribute = "c n" }, "GroupNameAttribute"},
+		{"bad mail attribute", func(c *Config) { c.MailAttribute = "mail)(uid=*" }, `MailAttribute "mail)(uid=*" is not an attribute name`},
+		{"mail attribute with option", func(c *Config) { c.MailAttribute = "mail;lang-de" }, "MailAttribute"},
+		{"bad mobile attribute", func(c *Config) { c.MobileAttribute = "1mobile" }, `MobileAttribute "1mobile" is not an attribute name`},
+		{"mail attribute as OID", func(c *Config) { c.MailAttribute = "0.9.2342.19200300.100.1.3" }, "MailAttribute"},
+		{"mobile attribute with NUL", func(c *Config) { c.MobileAttribute = "mobile\x00" }, "MobileAttribute"},
 		{"negative pool", func(c *Config) { c.PoolSize = -1 }, "negative"},
 		{"missing CA file", func(c *Config) { c.CAFile = filepath.Join(dir, "missing.pem") }, "CAFile"},
 		{"CA file without certificate", func(c *Config) { c.CAFile = notPEM }, "no PEM certificate"},
@@ -128,6 +135,67 @@ func TestNewWarnsInsecure(t *testing.T) {
 	cfg.InsecureSkipVerify = true
 	if _, err := New(cfg); err != nil || !strings.Contains(buf.String(), "level=WARN") {
 		t.Fatalf("New = %v, log %q; want a Warn line", err, buf)
+	}
+}
+
+func TestUserAttributes(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want []string
+	}{
+		{"custom contacts", Config{MailAttribute: "rfc822Mailbox", MobileAttribute: "telephoneNumber"}, []string{"rfc822Mailbox", "telephoneNumber"}},
+		{"member_of", Config{Groups: GroupsMemberOf}, []string{"memberOf", "mail", "mobile"}},
+		{"posix without groups", Config{Groups: GroupsPosix, NoGroups: true}, []string{"mail", "mobile"}},
+		{"ad without groups", Config{Flavor: ActiveDirectory, NoGroups: true}, []string{"userAccountControl", "mail", "mobile"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := tt.cfg
+			cfg.URLs, cfg.BaseDN = []string{"ldap://127.0.0.1"}, "dc=example,dc=org"
+			d, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(d.userAttrs, tt.want) {
+				t.Errorf("user search attributes = %q, want %q", d.userAttrs, tt.want)
+			}
+		})
+	}
+}
+
+func TestToEntryContacts(t *testing.T) {
+	log, buf := logger()
+	d := &Directory{cfg: Config{MailAttribute: "mail", MobileAttribute: "mobile"}.withDefaults(), log: log}
+	tests := []struct {
+		name                  string
+		attrs                 map[string][]string
+		wantEmail, wantMobile string
+		wantWarn              bool
+	}{
+		{"both", map[string][]string{"mail": {"alice@example.org"}, "mobile": {"+49 151 1234567"}}, "alice@example.org", "+49 151 1234567", false},
+		{"none", nil, "", "", false},
+		{"first value", map[string][]string{"mail": {"a@example.org", "b@example.org"}, "mobile": {"+15550100", "+15550101"}}, "a@example.org", "+15550100", false},
+		{"attribute name case", map[string][]string{"MAIL": {"a@example.org"}, "Mobile": {"+15550100"}}, "a@example.org", "+15550100", false},
+		{"header injection", map[string][]string{"mail": {"a@example.org\r\nBcc: m@evil.example"}}, "", "", true},
+		{"two recipients", map[string][]string{"mail": {"a@example.org,m@evil.example"}}, "", "", true},
+		{"letters in number", map[string][]string{"mobile": {"+1 555 CALL NOW"}}, "", "", true},
+		{"first invalid, second ignored", map[string][]string{"mobile": {"n/a", "+15550100"}}, "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := d.toEntry(goldap.NewEntry("uid=alice,dc=example,dc=org", tt.attrs), nil, "alice")
+			if err != nil || e.email != tt.wantEmail || e.mobile != tt.wantMobile {
+				t.Errorf("toEntry = %+v, %v; want email %q, mobile %q", e, err, tt.wantEmail, tt.wantMobile)
+			}
+			u := e.user("alice")
+			if u.Email != tt.wantEmail || u.Mobile != tt.wantMobile {
+				t.Errorf("user = %+v", u)
+			}
+		})
+	}
+	if logs := buf.String(); strings.Count(logs, "level=WARN") != 4 || strings.Contains(logs, "evil") || strings.Contains(logs, "CALL") {
+		t.Errorf("want 4 Warn lines without the values:\n%s", logs)
 	}
 }
 

@@ -1,8 +1,9 @@
 // Package ldap is the LDAP directory driver for OpenLDAP and Active
 // Directory, implementing directory.Directory by search-then-bind: a
 // service connection finds the user's entry (the login name escaped into
-// the filter) and groups, and a separate bind connection checks the
-// password with exactly one user bind.
+// the filter; the same search reads the e-mail address and mobile number)
+// and groups, and a separate bind connection checks the password with
+// exactly one user bind.
 //
 // go-ldap ignores contexts, so every operation runs under the time left
 // until the ctx deadline and its connection is closed as soon as ctx is
@@ -107,7 +108,10 @@ func (d *Directory) begin(ctx context.Context) (*call, error) {
 // sub-code such as 533 or 775, gives directory.ErrDisabled. Any other
 // error is a backend failure naming the server; it wraps ctx.Err() when
 // ctx ended first (each operation is bounded by ctx's deadline, or 30s).
-// User.Name is username as given.
+// User.Name is username as given; User.Email and User.Mobile are the first
+// values of MailAttribute and MobileAttribute, read by the user search
+// itself, or "" when absent or failing directory.ValidEmail or
+// directory.ValidMobile (logged at Warn, without the value).
 func (d *Directory) Authenticate(ctx context.Context, username, password string) (directory.User, error) {
 	if password == "" {
 		return directory.User{}, directory.ErrInvalidCredentials
@@ -171,8 +175,8 @@ func (d *Directory) refused(name string, err error) error {
 // Lookup returns the user without checking a password, with zero binds
 // (besides the service bind of a new service connection). A malformed,
 // unknown or ambiguous name gives directory.ErrNotFound, an AD account
-// with ACCOUNTDISABLE set directory.ErrDisabled; other errors are as for
-// Authenticate.
+// with ACCOUNTDISABLE set directory.ErrDisabled; other errors and the
+// user's fields are as for Authenticate.
 func (d *Directory) Lookup(ctx context.Context, username string) (directory.User, error) {
 	_, e, err := d.resolve(ctx, username, directory.ErrNotFound)
 	if err != nil {
@@ -183,7 +187,7 @@ func (d *Directory) Lookup(ctx context.Context, username string) (directory.User
 
 // user returns the directory.User for e with its own copy of the groups.
 func (e entry) user(name string) directory.User {
-	return directory.User{Name: name, Groups: slices.Clone(e.groups)}
+	return directory.User{Name: name, Groups: slices.Clone(e.groups), Email: e.email, Mobile: e.mobile}
 }
 
 // Check is for `radiusd check`: it dials every URL (TLS, StartTLS as

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"radiusd/directory"
 )
 
 // maxNameLen is the longest login name sent to the server, in bytes.
@@ -25,6 +27,8 @@ type entry struct {
 	dn       string
 	groups   []string
 	disabled bool
+	email    string // "" when absent or not directory.ValidEmail
+	mobile   string // "" when absent or not directory.ValidMobile
 }
 
 // find returns name's entry from the cache or from a search (user, then
@@ -59,7 +63,7 @@ func (d *Directory) find(c *call, name string) (entry, error) {
 	if len(res.Entries) == 0 {
 		return entry{}, errNoUser
 	}
-	e, err := d.toEntry(res.Entries[0], groups)
+	e, err := d.toEntry(res.Entries[0], groups, name)
 	if err == nil {
 		d.cache.put(name, e, d.now())
 	}
@@ -91,10 +95,7 @@ func (cfg Config) userAttributes() []string {
 	if cfg.Groups == GroupsADNested && !cfg.NoGroups {
 		attrs = append(attrs, "objectSid", "primaryGroupID") // the primary group is not in its member list
 	}
-	if len(attrs) == 0 {
-		attrs = []string{"1.1"} // RFC 4511: no attributes
-	}
-	return attrs
+	return append(attrs, cfg.MailAttribute, cfg.MobileAttribute)
 }
 
 // searchGroups returns the names of u's groups: from memberOf, or from a
@@ -168,10 +169,16 @@ func groupName(dn, attr string) string {
 	return dn
 }
 
-// toEntry builds the entry of search result u with its groups; for AD it
-// reads the ACCOUNTDISABLE bit of userAccountControl.
-func (d *Directory) toEntry(u *goldap.Entry, groups []string) (entry, error) {
-	e := entry{dn: u.DN, groups: groups}
+// toEntry builds the entry of search result u, found for name, with its
+// groups and contacts; for AD it reads the ACCOUNTDISABLE bit of
+// userAccountControl.
+func (d *Directory) toEntry(u *goldap.Entry, groups []string, name string) (entry, error) {
+	e := entry{
+		dn:     u.DN,
+		groups: groups,
+		email:  d.contact(u, d.cfg.MailAttribute, name, directory.ValidEmail),
+		mobile: d.contact(u, d.cfg.MobileAttribute, name, directory.ValidMobile),
+	}
 	if d.cfg.Flavor != ActiveDirectory {
 		return e, nil
 	}
@@ -181,4 +188,16 @@ func (d *Directory) toEntry(u *goldap.Entry, groups []string) (entry, error) {
 	}
 	e.disabled = disabled
 	return e, nil
+}
+
+// contact returns the first value of attr in u, or "" when there is none
+// or it fails valid; a refused value is logged at Warn without the value
+// (directory data is not trusted to be printable).
+func (d *Directory) contact(u *goldap.Entry, attr, name string, valid func(string) bool) string {
+	v := u.GetEqualFoldAttributeValue(attr)
+	if v == "" || valid(v) {
+		return v
+	}
+	d.log.Warn("ldap contact attribute ignored: not a valid value", "user", name, "attribute", attr)
+	return ""
 }

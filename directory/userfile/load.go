@@ -33,6 +33,8 @@ type fileUser struct {
 	PasswordHash string   `yaml:"password_hash"`
 	Groups       []string `yaml:"groups"`
 	Disabled     bool     `yaml:"disabled"`
+	Email        string   `yaml:"email"`  // optional; codes by e-mail
+	Mobile       string   `yaml:"mobile"` // optional; codes by SMS
 }
 
 // entry is one loaded user. hash is nil when the user has no password.
@@ -132,7 +134,7 @@ func rewriteUnknownField(p problem) (problem, bool) {
 	}
 	where := "at the top level (allowed: users)"
 	if m[2] == "fileUser" {
-		where = "in a user (allowed: name, password_hash, groups, disabled)"
+		where = "in a user (allowed: name, password_hash, groups, disabled, email, mobile)"
 	}
 	return problem{p.line, fmt.Sprintf("unknown key %q %s", m[1], where)}, true
 }
@@ -162,6 +164,12 @@ func validate(users []fileUser, items []*yaml.Node) []problem {
 			if msg := groupProblem(g); msg != "" {
 				add(i, fmt.Sprintf("groups[%d]", k), "%s", msg)
 			}
+		}
+		if msg := emailProblem(u.Email); msg != "" {
+			add(i, "email", "%s", msg)
+		}
+		if msg := mobileProblem(u.Mobile); msg != "" {
+			add(i, "mobile", "%s", msg)
 		}
 	}
 	return problems
@@ -197,6 +205,32 @@ func groupProblem(s string) string {
 	return ""
 }
 
+// emailProblem says what is wrong with an optional e-mail address, or ""
+// if nothing is.
+func emailProblem(s string) string {
+	switch {
+	case s == "" || directory.ValidEmail(s):
+		return ""
+	case len(s) > directory.MaxEmailLen:
+		return fmt.Sprintf("is %d bytes long, more than %d", len(s), directory.MaxEmailLen)
+	}
+	return fmt.Sprintf(`%q is not an e-mail address (one "@" between non-empty parts; `+
+		`no white space, control characters or any of "(),:;<>[\])`, s)
+}
+
+// mobileProblem says what is wrong with an optional mobile number, or ""
+// if nothing is.
+func mobileProblem(s string) string {
+	switch {
+	case s == "" || directory.ValidMobile(s):
+		return ""
+	case len(s) > directory.MaxMobileLen:
+		return fmt.Sprintf("is %d bytes long, more than %d", len(s), directory.MaxMobileLen)
+	}
+	return fmt.Sprintf("%q is not a mobile number (digits, spaces, +, -, ( and ) only, with %d to %d digits)",
+		s, directory.MinMobileDigits, directory.MaxMobileDigits)
+}
+
 // build turns validated users into a userSet.
 func build(users []fileUser) *userSet {
 	set := &userSet{byName: make(map[string]*entry, len(users))}
@@ -207,6 +241,8 @@ func build(users []fileUser) *userSet {
 			Name:     strings.ToLower(u.Name),
 			Groups:   append([]string(nil), u.Groups...),
 			Disabled: u.Disabled,
+			Email:    u.Email,
+			Mobile:   u.Mobile,
 		}}
 		if u.PasswordHash != "" {
 			e.hash, _ = parseHash(u.PasswordHash) // validate accepted it

@@ -18,7 +18,8 @@ func TestParseValid(t *testing.T) {
 		{name: "null list", file: "users:\n", wantLen: 0},
 		{name: "empty mapping", file: "{}\n", wantLen: 0},
 		{name: "explicit document start", file: "---\nusers: [{name: a}]\n", wantLen: 1},
-		{name: "all fields", file: fmt.Sprintf("users:\n  - name: alice\n    password_hash: %q\n    groups: [vpn-users]\n    disabled: false\n", b), wantLen: 1},
+		{name: "all fields", file: fmt.Sprintf("users:\n  - name: alice\n    password_hash: %q\n    groups: [vpn-users]\n    disabled: false\n    email: alice@example.org\n    mobile: '+49 151 1234567'\n", b), wantLen: 1},
+		{name: "empty contacts", file: "users: [{name: a, email: '', mobile: ''}]\n", wantLen: 1},
 		{name: "no hash", file: "users: [{name: a}, {name: b, password_hash: ''}]\n", wantLen: 2},
 		{name: "253-byte name", file: fmt.Sprintf("users: [{name: %s}]\n", strings.Repeat("n", 253)), wantLen: 1},
 	}
@@ -47,8 +48,8 @@ func TestParseErrors(t *testing.T) {
 			name: "unknown keys with lines",
 			file: "users:\n  - name: alice\n    pasword_hash: x\n    group: [a]\nuser: []\n",
 			want: []string{
-				`line 3: unknown key "pasword_hash" in a user (allowed: name, password_hash, groups, disabled)`,
-				`line 4: unknown key "group" in a user (allowed: name, password_hash, groups, disabled)`,
+				`line 3: unknown key "pasword_hash" in a user (allowed: name, password_hash, groups, disabled, email, mobile)`,
+				`line 4: unknown key "group" in a user (allowed: name, password_hash, groups, disabled, email, mobile)`,
 				`line 5: unknown key "user" at the top level (allowed: users)`,
 			},
 		},
@@ -56,7 +57,7 @@ func TestParseErrors(t *testing.T) {
 			name: "unknown key and validation together",
 			file: "users:\n  - name: alice\n    colour: red\n  - name: Alice\n",
 			want: []string{
-				`line 3: unknown key "colour" in a user (allowed: name, password_hash, groups, disabled)`,
+				`line 3: unknown key "colour" in a user (allowed: name, password_hash, groups, disabled, email, mobile)`,
 				`line 4: users[1].name: "Alice" is a duplicate of users[0] (names are case-insensitive)`,
 			},
 		},
@@ -98,6 +99,41 @@ func TestParseErrors(t *testing.T) {
 			want: []string{
 				`line 5: users[0].groups[1]: must not be empty`,
 				`line 6: users[0].groups[2]: "t\tab" contains a control character`,
+			},
+		},
+		{
+			name: "bad e-mail addresses and mobile numbers",
+			file: "users:\n  - name: a\n    email: alice\n    mobile: '12345'\n" +
+				"  - name: b\n    email: \"b@example.org\\r\\nBcc: x@y\"\n    mobile: +1 555 CALL\n" +
+				"  - {name: c, email: 'c@d@e', mobile: \"0301234567\\n\"}\n" +
+				"  - {name: d, email: 'Dee <d@example.org>', mobile: " + strings.Repeat("1", 33) + "}\n" +
+				"  - {name: e, email: " + strings.Repeat("e", 300) + "@x}\n",
+			want: []string{
+				`line 3: users[0].email: "alice" is not an e-mail address (one "@" between non-empty parts; no white space, control characters or any of "(),:;<>[\])`,
+				`line 4: users[0].mobile: "12345" is not a mobile number (digits, spaces, +, -, ( and ) only, with 6 to 20 digits)`,
+				`line 6: users[1].email: "b@example.org\r\nBcc: x@y" is not an e-mail address (one "@" between non-empty parts; no white space, control characters or any of "(),:;<>[\])`,
+				`line 7: users[1].mobile: "+1 555 CALL" is not a mobile number (digits, spaces, +, -, ( and ) only, with 6 to 20 digits)`,
+				`line 8: users[2].email: "c@d@e" is not an e-mail address (one "@" between non-empty parts; no white space, control characters or any of "(),:;<>[\])`,
+				`line 8: users[2].mobile: "0301234567\n" is not a mobile number (digits, spaces, +, -, ( and ) only, with 6 to 20 digits)`,
+				`line 9: users[3].email: "Dee <d@example.org>" is not an e-mail address (one "@" between non-empty parts; no white space, control characters or any of "(),:;<>[\])`,
+				`line 9: users[3].mobile: is 33 bytes long, more than 32`,
+				`line 10: users[4].email: is 302 bytes long, more than 254`,
+			},
+		},
+		{
+			name: "contact of the wrong type",
+			file: "users:\n  - name: a\n    email: [a@b]\n    mobile: {n: 1}\n",
+			want: []string{
+				"line 3: cannot unmarshal !!seq into string",
+				"line 4: cannot unmarshal !!map into string",
+			},
+		},
+		{
+			name: "misspelt contact keys",
+			file: "users:\n  - name: a\n    e-mail: a@b\n    phone: '+491511234567'\n",
+			want: []string{
+				`line 3: unknown key "e-mail" in a user (allowed: name, password_hash, groups, disabled, email, mobile)`,
+				`line 4: unknown key "phone" in a user (allowed: name, password_hash, groups, disabled, email, mobile)`,
 			},
 		},
 		{

@@ -1,6 +1,7 @@
 // Package userfile is the users-file directory (PRODUCT.md §5): a YAML list
-// of users with bcrypt or argon2id password hashes, groups and a disabled
-// flag, implementing directory.Directory.
+// of users with bcrypt or argon2id password hashes, groups, a disabled
+// flag and an optional e-mail address and mobile number (for one-time codes
+// sent by e-mail or SMS), implementing directory.Directory.
 //
 // The file is decoded strictly (unknown keys are errors naming the key and
 // its line) and every problem is reported at once. Names are matched

@@ -64,13 +64,17 @@ func fixture(t testing.TB) string {
   - name: alice
     password_hash: %q
     groups: [vpn-users, admins]
+    email: alice@example.org
+    mobile: "+49 151 1234567"
   - name: Bob            # mixed case in the file
     password_hash: %q
     groups: [vpn-users]
+    email: Bob.Builder+otp@Example.ORG # kept as written
   - name: carol
     password_hash: %q
     disabled: true
   - name: dave           # no password: otp-only clients
+    mobile: (030) 123-4567
   - name: erin
     password_hash: %q
   - name: frank
@@ -82,6 +86,12 @@ func fixture(t testing.TB) string {
 		"$2y$"+bcryptHashOf(t, "pw-frank")[4:], bcryptHashOf(t, "pw-zoë"))
 }
 
+// sameUser compares every field of two users.
+func sameUser(a, b directory.User) bool {
+	return a.Name == b.Name && slices.Equal(a.Groups, b.Groups) && a.Disabled == b.Disabled &&
+		a.Email == b.Email && a.Mobile == b.Mobile
+}
+
 func TestAuthenticate(t *testing.T) {
 	d := newDir(t, fixture(t), 0)
 	tests := []struct {
@@ -89,10 +99,10 @@ func TestAuthenticate(t *testing.T) {
 		want                 directory.User
 		wantErr              error
 	}{
-		{name: "bcrypt", user: "alice", password: "pw-alice", want: directory.User{Name: "alice", Groups: []string{"vpn-users", "admins"}}},
-		{name: "argon2id", user: "bob", password: "pw-bob", want: directory.User{Name: "bob", Groups: []string{"vpn-users"}}},
-		{name: "mixed-case name", user: "ALICE", password: "pw-alice", want: directory.User{Name: "alice", Groups: []string{"vpn-users", "admins"}}},
-		{name: "mixed-case in file", user: "bOB", password: "pw-bob", want: directory.User{Name: "bob", Groups: []string{"vpn-users"}}},
+		{name: "bcrypt", user: "alice", password: "pw-alice", want: directory.User{Name: "alice", Groups: []string{"vpn-users", "admins"}, Email: "alice@example.org", Mobile: "+49 151 1234567"}},
+		{name: "argon2id", user: "bob", password: "pw-bob", want: directory.User{Name: "bob", Groups: []string{"vpn-users"}, Email: "Bob.Builder+otp@Example.ORG"}},
+		{name: "mixed-case name", user: "ALICE", password: "pw-alice", want: directory.User{Name: "alice", Groups: []string{"vpn-users", "admins"}, Email: "alice@example.org", Mobile: "+49 151 1234567"}},
+		{name: "mixed-case in file", user: "bOB", password: "pw-bob", want: directory.User{Name: "bob", Groups: []string{"vpn-users"}, Email: "Bob.Builder+otp@Example.ORG"}},
 		{name: "$2b$ prefix", user: "erin", password: "pw-alice", want: directory.User{Name: "erin"}},
 		{name: "$2y$ prefix", user: "frank", password: "pw-frank", want: directory.User{Name: "frank"}},
 		{name: "non-ASCII", user: "ZOË", password: "pw-zoë", want: directory.User{Name: "zoë"}},
@@ -120,7 +130,7 @@ func TestAuthenticate(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
-			if got.Name != tt.want.Name || !slices.Equal(got.Groups, tt.want.Groups) || got.Disabled {
+			if !sameUser(got, tt.want) {
 				t.Errorf("user = %+v, want %+v", got, tt.want)
 			}
 		})
@@ -134,9 +144,9 @@ func TestLookup(t *testing.T) {
 		want       directory.User
 		wantErr    error
 	}{
-		{name: "exists", user: "alice", want: directory.User{Name: "alice", Groups: []string{"vpn-users", "admins"}}},
-		{name: "mixed case", user: "BoB", want: directory.User{Name: "bob", Groups: []string{"vpn-users"}}},
-		{name: "no hash still exists", user: "dave", want: directory.User{Name: "dave"}},
+		{name: "exists", user: "alice", want: directory.User{Name: "alice", Groups: []string{"vpn-users", "admins"}, Email: "alice@example.org", Mobile: "+49 151 1234567"}},
+		{name: "mixed case", user: "BoB", want: directory.User{Name: "bob", Groups: []string{"vpn-users"}, Email: "Bob.Builder+otp@Example.ORG"}},
+		{name: "no hash still exists", user: "dave", want: directory.User{Name: "dave", Mobile: "(030) 123-4567"}},
 		{name: "disabled", user: "Carol", wantErr: directory.ErrDisabled},
 		{name: "unknown", user: "mallory", wantErr: directory.ErrNotFound},
 		{name: "empty", user: "", wantErr: directory.ErrNotFound},
@@ -150,7 +160,7 @@ func TestLookup(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
-			if got.Name != tt.want.Name || !slices.Equal(got.Groups, tt.want.Groups) || got.Disabled {
+			if !sameUser(got, tt.want) {
 				t.Errorf("user = %+v, want %+v", got, tt.want)
 			}
 		})

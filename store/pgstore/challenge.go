@@ -15,8 +15,9 @@ import (
 // which keeps its cost flat while still outpacing the insert rate.
 const purgeBatch = 32
 
-// PutChallenge stores a pending challenge under the SHA-256 of its ID and,
-// in the same statement, purges up to purgeBatch challenges that expired
+// PutChallenge stores a pending challenge under the SHA-256 of its ID,
+// with the digest of its sent code if any (an empty one as NULL), and, in
+// the same statement, purges up to purgeBatch challenges that expired
 // before the latest time a caller passed to this Store (never this host's
 // own clock). One round trip.
 func (s *Store) PutChallenge(ctx context.Context, c store.Challenge) error {
@@ -29,7 +30,7 @@ func (s *Store) PutChallenge(ctx context.Context, c store.Challenge) error {
 		seen = time.UnixMicro(us)
 	}
 	err := s.pool.run(ctx, func(ctx context.Context, conn *pgx.Conn) error {
-		_, err := conn.Exec(ctx, sqlPutChallenge, id[:], c.User, c.Client, c.Expires, seen, purgeBatch)
+		_, err := conn.Exec(ctx, sqlPutChallenge, id[:], c.User, c.Client, c.Expires, seen, purgeBatch, codeOrNull(c.Code))
 		return err
 	})
 	return wrap("put challenge", err)
@@ -43,7 +44,7 @@ func (s *Store) TakeChallenge(ctx context.Context, id []byte, now time.Time) (st
 	digest := sha256.Sum256(id)
 	c := store.Challenge{ID: append([]byte(nil), id...)}
 	err := s.pool.run(ctx, func(ctx context.Context, conn *pgx.Conn) error {
-		return conn.QueryRow(ctx, sqlTake, digest[:]).Scan(&c.User, &c.Client, &c.Expires)
+		return conn.QueryRow(ctx, sqlTake, digest[:]).Scan(&c.User, &c.Client, &c.Expires, &c.Code)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Challenge{}, store.ErrNotFound
@@ -56,4 +57,12 @@ func (s *Store) TakeChallenge(ctx context.Context, id []byte, now time.Time) (st
 		return store.Challenge{}, store.ErrNotFound
 	}
 	return c, nil
+}
+
+// codeOrNull returns nil (SQL NULL) for an empty code digest, else code.
+func codeOrNull(code []byte) any {
+	if len(code) == 0 {
+		return nil
+	}
+	return code
 }

@@ -25,6 +25,8 @@ func TestCopyFromSQLite(t *testing.T) {
 	mustDo(t, src.Activate(ctx, "alice", 500, -1, codes, now))
 	mustDo(t, src.UseRecoveryCode(ctx, "alice", codes[0], now))
 	mustDo(t, src.SetPolicy(ctx, "bob", store.PolicyExempt, now))
+	mustDo(t, src.SetMethod(ctx, "bob", store.MethodSMS, now))
+	mustDo(t, src.ReserveSend(ctx, "bob", now, time.Hour))
 
 	dst := openAt(t, freshDSN(t))
 	mustDo(t, src.Export(ctx, func(r store.Record) error { return dst.Restore(ctx, r) }))
@@ -39,8 +41,11 @@ func TestCopyFromSQLite(t *testing.T) {
 	if err := dst.UseRecoveryCode(ctx, "alice", codes[1], now); err != nil {
 		t.Errorf("copied unused code: %v", err)
 	}
-	if u, err := dst.Get(ctx, "bob"); err != nil || u.Policy != store.PolicyExempt {
+	if u, err := dst.Get(ctx, "bob"); err != nil || u.Policy != store.PolicyExempt || u.Method != store.MethodSMS {
 		t.Errorf("copied bob: %+v, %v", u, err)
+	}
+	if err := dst.ReserveSend(ctx, "bob", now, time.Hour); err != nil {
+		t.Errorf("send after copy: %v (the last send is not copied)", err)
 	}
 	// fn's error ends Export and comes back as it is.
 	stop := errors.New("stop")

@@ -26,8 +26,11 @@
 // "totp-secret"), with the user name as additional data, exactly as by
 // sqlstore. Recovery codes are stored as the caller's keyed digests, one
 // row each with a unique (user, digest) key; challenges only as SHA-256 of
-// their ID. Times are timestamptz: UTC instants at microsecond precision
-// (finer digits are truncated), read back in UTC. Names have the "C"
+// their ID, with the caller's keyed digest of a code sent by e-mail or SMS
+// (never the code). The user's method and the time of the last sent code
+// are columns of the user's row (migration 0002). Times are timestamptz:
+// UTC instants at microsecond precision (finer digits are truncated), read
+// back in UTC. Names have the "C"
 // collation, so they compare and sort byte by byte. PostgreSQL text cannot
 // hold NUL or invalid UTF-8: such a name is never found, and the calls
 // that would create it fail.
@@ -44,7 +47,12 @@
 //     however many nodes submit one step, one UPDATE matches.
 //   - UseRecoveryCode spends a code by "UPDATE … WHERE used_at IS NULL".
 //   - RecordFailure is one "INSERT … ON CONFLICT DO UPDATE … RETURNING",
-//     StartGrace another; TakeChallenge is "DELETE … RETURNING".
+//     StartGrace another; TakeChallenge is "DELETE … RETURNING", so a
+//     code sent by e-mail or SMS is accepted once across every node.
+//   - ReserveSend is "INSERT … ON CONFLICT DO UPDATE … WHERE last_send IS
+//     NULL OR last_send <= now-gap RETURNING": DO UPDATE locks the row and
+//     judges the newest version, so of the nodes racing to send a user a
+//     code one wins per gap.
 //   - Enroll, Import, Activate, ReplaceRecoveryCodes and Reset are
 //     transactions whose first statement locks the user's row and decides.
 //   - Restore (store.Copier, for radiusd store copy) inserts a whole user
@@ -88,14 +96,17 @@
 // After that, counted on the wire by TestRoundTrips:
 //
 //	Get, AcceptStep, RecordFailure, UseRecoveryCode, StartGrace,
-//	SetPolicy, Unlock, PutChallenge, TakeChallenge, List,
-//	CountByState, Ping                                     1
+//	SetPolicy, SetMethod, ReserveSend, Unlock, PutChallenge,
+//	TakeChallenge, List, CountByState, Ping                1
 //	Enroll, Import, Reset                                  4 (BEGIN, 2 statements, COMMIT)
 //	Activate, ReplaceRecoveryCodes, Restore                6 (BEGIN, 4 statements, COMMIT)
 //
 // An accepted TOTP code thus costs 2 round trips (Get, then AcceptStep),
 // plus PutChallenge and TakeChallenge (1 each) when it answers an
 // Access-Challenge; a refused one costs Get, AcceptStep and RecordFailure.
+// A code sent by e-mail or SMS costs Get, ReserveSend and PutChallenge
+// when it is sent, and TakeChallenge (plus RecordFailure if it is wrong)
+// when it is answered.
 //
 // # Durability
 //

@@ -65,6 +65,8 @@ func TestTwoNodes(t *testing.T) {
 		{"challenge begun on A answered on B", testNodesChallenge},
 		{"failures on both nodes reach one lockout", testNodesLockout},
 		{"reset on A is effective at once on B", testNodesReset},
+		{"one code sent per gap across nodes", testNodesReserveSend},
+		{"e-mail code begun on A taken once", testNodesChallengeCode},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			a, b, _ := twoNodes(t)
@@ -115,6 +117,54 @@ func testNodesChallenge(t *testing.T, a, b *Store) {
 	})
 	if ok, _ := countResults(t, errs, store.ErrNotFound); ok != 1 {
 		t.Errorf("%d nodes took one challenge, want 1", ok)
+	}
+}
+
+// 100 attempts to send alice a code, split over both nodes, in rounds two
+// gaps apart: one wins each round, for a new user (racing inserts) and a
+// known one (racing updates), and bob's sends are not held up by alice's.
+func testNodesReserveSend(t *testing.T, a, b *Store) {
+	ctx := t.Context()
+	const attempts, gap = 100, time.Minute
+	for round := range 3 {
+		now := nodesNow.Add(time.Duration(round) * 2 * gap)
+		errs := race(attempts, func(i int) error {
+			name := "alice"
+			if i == attempts-1 {
+				name = "bob"
+			}
+			// The nodes' clocks differ by up to a few seconds.
+			return []*Store{a, b}[i%2].ReserveSend(ctx, name, now.Add(time.Duration(i%5)*time.Second), gap)
+		})
+		if ok, refused := countResults(t, errs[:attempts-1], store.ErrTooSoon); ok != 1 || refused != attempts-2 {
+			t.Errorf("round %d: %d sends reserved, %d refused; want 1 and %d", round, ok, refused, attempts-2)
+		}
+		if errs[attempts-1] != nil {
+			t.Errorf("round %d: bob's send: %v", round, errs[attempts-1])
+		}
+	}
+}
+
+// A challenge with an e-mail code's digest, begun on A, is answered once
+// across both nodes, its digest intact.
+func testNodesChallengeCode(t *testing.T, a, b *Store) {
+	ctx := t.Context()
+	c := store.Challenge{ID: []byte("mail"), User: "alice", Client: "vpn", Expires: nodesNow.Add(5 * time.Minute),
+		Code: bytes.Repeat([]byte{9}, 32)}
+	mustDo(t, a.PutChallenge(ctx, c))
+	got := make([]store.Challenge, 20)
+	errs := race(len(got), func(i int) error {
+		var err error
+		got[i], err = []*Store{a, b}[i%2].TakeChallenge(ctx, c.ID, nodesNow.Add(time.Minute))
+		return err
+	})
+	if ok, _ := countResults(t, errs, store.ErrNotFound); ok != 1 {
+		t.Fatalf("%d nodes took one challenge, want 1", ok)
+	}
+	for i, err := range errs {
+		if err == nil && !bytes.Equal(got[i].Code, c.Code) {
+			t.Errorf("code digest %x, want %x", got[i].Code, c.Code)
+		}
 	}
 }
 

@@ -232,7 +232,7 @@ func utcTime(t *time.Time) time.Time {
 // store sentinels unchanged, so callers match them with errors.Is.
 func wrap(op string, err error) error {
 	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrReplay) ||
-		errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrNotPending) {
+		errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrNotPending) || errors.Is(err, store.ErrTooSoon) {
 		return err
 	}
 	return fmt.Errorf("pgstore: %s: %w", op, err)

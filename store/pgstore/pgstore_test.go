@@ -3,6 +3,7 @@ package pgstore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"maps"
 	"os"
@@ -300,6 +301,8 @@ func TestUnstorableNames(t *testing.T) {
 				"Enroll":    s.Enroll(ctx, name, totp(1), now, false),
 				"Import":    s.Import(ctx, name, totp(1), now, false),
 				"SetPolicy": s.SetPolicy(ctx, name, store.PolicyExempt, now),
+				"SetMethod": s.SetMethod(ctx, name, store.MethodSMS, now),
+				"Send":      s.ReserveSend(ctx, name, now, time.Minute),
 				"Failure":   func() error { _, err := s.RecordFailure(ctx, name, store.Failure{Now: now}); return err }(),
 				"Grace":     func() error { _, err := s.StartGrace(ctx, name, now); return err }(),
 				"Challenge": s.PutChallenge(ctx, store.Challenge{ID: []byte("x"), User: name, Client: "c", Expires: now}),
@@ -313,5 +316,39 @@ func TestUnstorableNames(t *testing.T) {
 	users, err := s.List(ctx)
 	if err != nil || len(users) != 0 {
 		t.Errorf("List: %d users, %v; want none", len(users), err)
+	}
+}
+
+// A database at schema version 1 (before e-mail and SMS codes) keeps its
+// users, who get store.MethodDefault, and its challenges, which have no
+// code digest.
+func TestMigrateSentCodes(t *testing.T) {
+	ctx := t.Context()
+	all, err := migrations()
+	mustDo(t, err)
+	dsn := freshDSN(t)
+	sql(t, dsn, `CREATE TABLE schema_version (version integer NOT NULL PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`, nil)
+	sql(t, dsn, all[0].sql, nil)
+	sql(t, dsn, `INSERT INTO schema_version (version) VALUES (1)`, nil)
+	sql(t, dsn, `INSERT INTO users (name, policy, created_at) VALUES ('alice', 'exempt', now())`, nil)
+	id := sha256.Sum256([]byte("old"))
+	sql(t, dsn, `INSERT INTO challenges (id_digest, user_name, client, expires) VALUES ($1, 'alice', 'vpn', $2)`,
+		[]any{id[:], time.Unix(60, 0)})
+
+	s := openAt(t, dsn)
+	u, err := s.Get(ctx, "alice")
+	mustDo(t, err)
+	if u.Method != store.MethodDefault || u.Policy != store.PolicyExempt {
+		t.Errorf("migrated user: method %q policy %q, want default exempt", u.Method, u.Policy)
+	}
+	c, err := s.TakeChallenge(ctx, []byte("old"), time.Unix(1, 0))
+	if err != nil || c.User != "alice" || c.Code != nil {
+		t.Errorf("migrated challenge: %+v, %v; want alice's without a code", c, err)
+	}
+	mustDo(t, s.ReserveSend(ctx, "alice", time.Unix(2, 0), time.Minute))
+	var n int
+	sql(t, dsn, `SELECT count(*) FROM schema_version`, nil, &n)
+	if n != len(all) {
+		t.Errorf("schema_version has %d rows, want %d", n, len(all))
 	}
 }

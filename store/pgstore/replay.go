@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -102,6 +103,39 @@ func (s *Store) SetPolicy(ctx context.Context, name string, p store.Policy, now 
 		return err
 	})
 	return wrap("set policy", err)
+}
+
+// SetMethod stores the user's second-factor method, creating the user if
+// needed; the schema's CHECK refuses an unknown method. One round trip.
+func (s *Store) SetMethod(ctx context.Context, name string, m store.Method, now time.Time) error {
+	s.observe(now)
+	if !storable(name) {
+		return wrap("set method", errName)
+	}
+	err := s.pool.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, `INSERT INTO users AS u (name, method, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO UPDATE SET method = excluded.method`, name, string(m), now)
+		return err
+	})
+	return wrap("set method", err)
+}
+
+// ReserveSend records now as the user's last send unless one was
+// reserved after now-gap (store.ErrTooSoon); see store.Store. One
+// conditional upsert (sqlReserveSend), one round trip.
+func (s *Store) ReserveSend(ctx context.Context, name string, now time.Time, gap time.Duration) error {
+	s.observe(now)
+	if !storable(name) {
+		return wrap("reserve send", errName)
+	}
+	err := s.pool.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		var reserved bool
+		return c.QueryRow(ctx, sqlReserveSend, name, now, now.Add(-gap)).Scan(&reserved)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrTooSoon
+	}
+	return wrap("reserve send", err)
 }
 
 // execOne runs one statement and returns none if it changed no row.

@@ -75,7 +75,8 @@ func roundTripOps(ctx context.Context, s *Store, name string) []roundTripOp {
 	codes := [][]byte{bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)}
 	tp := store.TOTP{Secret: secret.New(bytes.Repeat([]byte{3}, 20)), Digits: 6, Period: 30, Algorithm: "SHA1"}
 	ignore := func(_ any, err error) error { return err }
-	challenge := store.Challenge{ID: []byte(name), User: name, Client: "vpn", Expires: now.Add(time.Minute)}
+	challenge := store.Challenge{ID: []byte(name), User: name, Client: "vpn", Expires: now.Add(time.Minute),
+		Code: bytes.Repeat([]byte{4}, 32)}
 	return []roundTripOp{
 		{"Enroll", 4, func() error { return s.Enroll(ctx, name, tp, now, false) }},
 		{"Activate", 6, func() error { return s.Activate(ctx, name, 100, 0, codes, now) }},
@@ -87,6 +88,9 @@ func roundTripOps(ctx context.Context, s *Store, name string) []roundTripOp {
 		{"ReplaceRecoveryCodes", 6, func() error { return s.ReplaceRecoveryCodes(ctx, name, codes, now) }},
 		{"StartGrace", 1, func() error { return ignore(s.StartGrace(ctx, name, now)) }},
 		{"SetPolicy", 1, func() error { return s.SetPolicy(ctx, name, store.PolicyRequired, now) }},
+		{"SetMethod", 1, func() error { return s.SetMethod(ctx, name, store.MethodEmail, now) }},
+		{"ReserveSend", 1, func() error { return s.ReserveSend(ctx, name, now, time.Minute) }},
+		{"ReserveSend too soon", 1, func() error { return ignoreTooSoon(s.ReserveSend(ctx, name, now, time.Minute)) }},
 		{"Unlock", 1, func() error { return s.Unlock(ctx, name) }},
 		{"PutChallenge", 1, func() error { return s.PutChallenge(ctx, challenge) }},
 		{"TakeChallenge", 1, func() error { return ignore(s.TakeChallenge(ctx, challenge.ID, now)) }},
@@ -123,6 +127,17 @@ func ignoreReplay(err error) error {
 	}
 	if err == nil {
 		return store.ErrNotFound // a replay must be refused
+	}
+	return err
+}
+
+// ignoreTooSoon turns the expected ErrTooSoon into nil.
+func ignoreTooSoon(err error) error {
+	if errors.Is(err, store.ErrTooSoon) {
+		return nil
+	}
+	if err == nil {
+		return store.ErrNotFound // a send within the gap must be refused
 	}
 	return err
 }

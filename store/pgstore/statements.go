@@ -3,7 +3,7 @@ package pgstore
 // userColumns are the columns scanUser reads, in order.
 const userColumns = `name, state, totp_secret, totp_digits, totp_period, totp_algorithm,
 	last_step, drift, policy, failures, locked_until, enrolled_at, last_used,
-	grace_started, created_at, recovery_left`
+	grace_started, created_at, recovery_left, method`
 
 // SQL of the request path. pgx prepares each statement once per
 // connection and then runs it in one round trip.
@@ -57,14 +57,24 @@ const (
 	UPDATE users SET last_used = $1, failures = 0, failure_fp = NULL, recovery_left = recovery_left - 1
 	WHERE name = (SELECT user_name FROM spent)`
 
+	// $1 name, $2 now, $3 now - gap. A concurrent insert of the same name
+	// makes the other wait and then take the DO UPDATE branch; DO UPDATE
+	// locks the row and evaluates its WHERE on the newest version, so of
+	// any number of racing reservations (on any nodes) one sets last_send
+	// and the others find it after $3 and return no row.
+	sqlReserveSend = `INSERT INTO users AS u (name, last_send, created_at) VALUES ($1, $2, $2)
+		ON CONFLICT (name) DO UPDATE SET last_send = excluded.last_send
+		WHERE u.last_send IS NULL OR u.last_send <= $3
+		RETURNING true`
+
 	// $1 digest of the ID, $2 user, $3 client, $4 expiry, $5 the latest
-	// caller time, $6 purge batch. The purge skips rows another node is
-	// purging at the same moment.
+	// caller time, $6 purge batch, $7 code digest (NULL: none). The purge
+	// skips rows another node is purging at the same moment.
 	sqlPutChallenge = `WITH purged AS (
 		DELETE FROM challenges WHERE id_digest IN (
 			SELECT id_digest FROM challenges WHERE expires < $5
 			ORDER BY expires LIMIT $6 FOR UPDATE SKIP LOCKED))
-	INSERT INTO challenges (id_digest, user_name, client, expires) VALUES ($1, $2, $3, $4)`
+	INSERT INTO challenges (id_digest, user_name, client, expires, code) VALUES ($1, $2, $3, $4, $7)`
 
-	sqlTake = `DELETE FROM challenges WHERE id_digest = $1 RETURNING user_name, client, expires`
+	sqlTake = `DELETE FROM challenges WHERE id_digest = $1 RETURNING user_name, client, expires, code`
 )

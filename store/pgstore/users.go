@@ -63,17 +63,17 @@ func (s *Store) List(ctx context.Context) ([]store.User, error) {
 func (s *Store) scanUser(row pgx.Row) (store.User, error) {
 	var (
 		u                                      store.User
-		state, policy                          string
+		state, policy, method                  string
 		sealed                                 []byte
 		locked, enrolled, used, grace, created *time.Time
 	)
 	err := row.Scan(&u.Name, &state, &sealed, &u.TOTP.Digits, &u.TOTP.Period, &u.TOTP.Algorithm,
 		&u.LastStep, &u.Drift, &policy, &u.Failures, &locked, &enrolled, &used,
-		&grace, &created, &u.RecoveryLeft)
+		&grace, &created, &u.RecoveryLeft, &method)
 	if err != nil {
 		return store.User{}, err
 	}
-	u.State, u.Policy = store.State(state), store.Policy(policy)
+	u.State, u.Policy, u.Method = store.State(state), store.Policy(policy), store.Method(method)
 	u.LockedUntil, u.EnrolledAt, u.LastUsed = utcTime(locked), utcTime(enrolled), utcTime(used)
 	u.GraceStarted, u.CreatedAt = utcTime(grace), utcTime(created)
 	if sealed != nil {

@@ -27,8 +27,8 @@ type batchedWrite struct {
 // with synchronous=full); sharing them is what lets the accept path scale.
 //
 // f must change nothing unless it returns nil: it may return
-// store.ErrReplay or store.ErrNotFound after a conditional statement that
-// matched no row. Any other error from f rolls back the whole batch and
+// store.ErrReplay, store.ErrNotFound or store.ErrTooSoon after a
+// conditional statement that matched no row. Any other error from f rolls back the whole batch and
 // fails every write in it (fail closed). f's result is returned only after
 // the commit. If ctx ends first, writeBatched returns ctx.Err() and the
 // write may still commit; callers treat that as a failure.
@@ -85,7 +85,7 @@ func (s *Store) commitBatch(batch []batchedWrite) {
 				continue
 			}
 			results[i] = w.f(ctx, tx)
-			if results[i] != nil && !errors.Is(results[i], store.ErrReplay) && !errors.Is(results[i], store.ErrNotFound) {
+			if results[i] != nil && !refusal(results[i]) {
 				return results[i]
 			}
 		}
@@ -97,4 +97,10 @@ func (s *Store) commitBatch(batch []batchedWrite) {
 		}
 		w.done <- results[i]
 	}
+}
+
+// refusal reports whether err is a sentinel with which a batched write
+// refuses after changing nothing, which leaves the rest of the batch alone.
+func refusal(err error) bool {
+	return errors.Is(err, store.ErrReplay) || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrTooSoon)
 }

@@ -14,7 +14,8 @@ import (
 // which keeps its cost flat while still outpacing the insert rate.
 const purgeBatch = 32
 
-// PutChallenge stores a pending challenge under the SHA-256 of its ID and
+// PutChallenge stores a pending challenge under the SHA-256 of its ID,
+// with the digest of its sent code if any (an empty one as NULL), and
 // purges up to purgeBatch challenges that expired before the latest time a
 // caller passed to this Store (never this host's own clock).
 func (s *Store) PutChallenge(ctx context.Context, c store.Challenge) error {
@@ -28,8 +29,8 @@ func (s *Store) PutChallenge(ctx context.Context, c store.Challenge) error {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO challenges (id_digest, user_name, client, expires)
-			VALUES (?1, ?2, ?3, ?4)`, id[:], c.User, c.Client, c.Expires.UnixMicro())
+		_, err := tx.ExecContext(ctx, `INSERT INTO challenges (id_digest, user_name, client, expires, code)
+			VALUES (?1, ?2, ?3, ?4, ?5)`, id[:], c.User, c.Client, c.Expires.UnixMicro(), codeOrNull(c.Code))
 		return err
 	})
 	return wrap("put challenge", err)
@@ -43,7 +44,7 @@ func (s *Store) TakeChallenge(ctx context.Context, id []byte, now time.Time) (st
 	digest := sha256.Sum256(id)
 	c := store.Challenge{ID: append([]byte(nil), id...)}
 	var expires int64
-	err := s.stmts.take.QueryRowContext(ctx, digest[:]).Scan(&c.User, &c.Client, &expires)
+	err := s.stmts.take.QueryRowContext(ctx, digest[:]).Scan(&c.User, &c.Client, &expires, &c.Code)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Challenge{}, store.ErrNotFound
 	}
@@ -55,4 +56,12 @@ func (s *Store) TakeChallenge(ctx context.Context, id []byte, now time.Time) (st
 		return store.Challenge{}, store.ErrNotFound
 	}
 	return c, nil
+}
+
+// codeOrNull returns nil (SQL NULL) for an empty code digest, else code.
+func codeOrNull(code []byte) any {
+	if len(code) == 0 {
+		return nil
+	}
+	return code
 }

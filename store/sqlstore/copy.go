@@ -62,10 +62,13 @@ func unusedCodes(ctx context.Context, tx *sql.Tx) (map[string][][]byte, error) {
 }
 
 // sqlRestore inserts a whole user row; ?1 … ?15 in userColumns' order up
-// to created_at. ON CONFLICT DO NOTHING turns a known name into no row.
+// to created_at, then ?16 method (recovery_left follows from the codes,
+// and the last send is not copied). ON CONFLICT DO NOTHING turns a known
+// name into no row.
 const sqlRestore = `INSERT INTO users (name, state, totp_secret, totp_digits, totp_period, totp_algorithm,
-		last_step, drift, policy, failures, locked_until, enrolled_at, last_used, grace_started, created_at)
-	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+		last_step, drift, policy, failures, locked_until, enrolled_at, last_used, grace_started, created_at,
+		method)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
 	ON CONFLICT (name) DO NOTHING`
 
 // Restore stores r for a name this store does not know, sealing the
@@ -83,7 +86,7 @@ func (s *Store) Restore(ctx context.Context, r store.Record) error {
 		res, err := tx.ExecContext(ctx, sqlRestore, u.Name, string(u.State), sealed,
 			u.TOTP.Digits, u.TOTP.Period, u.TOTP.Algorithm, u.LastStep, u.Drift, string(u.Policy),
 			u.Failures, micros(u.LockedUntil), micros(u.EnrolledAt), micros(u.LastUsed),
-			micros(u.GraceStarted), u.CreatedAt.UnixMicro())
+			micros(u.GraceStarted), u.CreatedAt.UnixMicro(), string(u.Method))
 		if err := oneRow(res, err, store.ErrExists); err != nil {
 			return err
 		}

@@ -16,7 +16,9 @@
 // user name as additional data, so a row copied to another user does not
 // decrypt. Recovery codes are stored as the caller's keyed digests, one row
 // each with a unique (user, digest) key; challenges only as SHA-256 of
-// their ID.
+// their ID, with the caller's keyed digest of a code sent by e-mail or SMS
+// (never the code). The user's method and the time of the last sent code
+// are columns of the user's row (migration 0004).
 //
 // # Concurrency
 //
@@ -28,8 +30,11 @@
 // Every contract rule is one conditional statement or one transaction:
 // AcceptStep is "UPDATE … WHERE last_step < ?", a recovery code is spent
 // by "UPDATE … WHERE used_at IS NULL", RecordFailure is one
-// "INSERT … ON CONFLICT DO UPDATE … RETURNING" and TakeChallenge one
-// "DELETE … RETURNING".
+// "INSERT … ON CONFLICT DO UPDATE … RETURNING", ReserveSend another
+// whose DO UPDATE applies only "WHERE last_send IS NULL OR last_send <=
+// now-gap", and TakeChallenge one "DELETE … RETURNING". AcceptStep,
+// UseRecoveryCode, RecordFailure and ReserveSend share write transactions
+// (group commit, batch.go).
 //
 // # Durability: synchronous=normal versus full
 //
@@ -44,9 +49,10 @@
 //     made in those moments is rolled back, so the same TOTP code could
 //     be accepted once more if it is presented again while still inside
 //     its window (period × (1 + skew), about 90 seconds by default).
-//     The same holds for a spent recovery code, a recorded failure and a
-//     taken challenge. Choose it when such a replay right after a power
-//     cut is an acceptable risk; it is about five times faster.
+//     The same holds for a spent recovery code, a recorded failure, a
+//     taken challenge (so an e-mail or SMS code could be accepted twice)
+//     and a reserved send. Choose it when such a replay right after a
+//     power cut is an acceptable risk; it is about five times faster.
 //   - "full": every commit fsyncs the WAL before AcceptStep returns, so an
 //     accepted code stays accepted across a power loss (given a disk that
 //     honours fsync). Each write then costs one fsync, which bounds the

@@ -150,7 +150,7 @@ func (s *Store) Reset(ctx context.Context, name string) error {
 // store sentinels unchanged, so callers match them with errors.Is.
 func wrap(op string, err error) error {
 	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrReplay) ||
-		errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrNotPending) {
+		errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrNotPending) || errors.Is(err, store.ErrTooSoon) {
 		return err
 	}
 	return fmt.Errorf("sqlstore: %s: %w", op, err)

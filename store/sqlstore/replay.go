@@ -87,3 +87,29 @@ func (s *Store) SetPolicy(ctx context.Context, name string, p store.Policy, now 
 		ON CONFLICT (name) DO UPDATE SET policy = excluded.policy`, name, string(p), now.UnixMicro())
 	return wrap("set policy", err)
 }
+
+// SetMethod stores the user's second-factor method, creating the user if
+// needed; the schema's CHECK refuses an unknown method.
+func (s *Store) SetMethod(ctx context.Context, name string, m store.Method, now time.Time) error {
+	s.observe(now)
+	_, err := s.write.ExecContext(ctx, `INSERT INTO users (name, method, created_at) VALUES (?1, ?2, ?3)
+		ON CONFLICT (name) DO UPDATE SET method = excluded.method`, name, string(m), now.UnixMicro())
+	return wrap("set method", err)
+}
+
+// ReserveSend records now as the user's last send unless one was
+// reserved after now-gap (store.ErrTooSoon); see store.Store. One
+// conditional upsert, batched with the other request-path writes.
+func (s *Store) ReserveSend(ctx context.Context, name string, now time.Time, gap time.Duration) error {
+	s.observe(now)
+	err := s.writeBatched(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var one int
+		err := tx.StmtContext(ctx, s.stmts.send).
+			QueryRowContext(ctx, name, now.UnixMicro(), now.Add(-gap).UnixMicro()).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrTooSoon
+		}
+		return err
+	})
+	return wrap("reserve send", err)
+}

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"maps"
 	"net/url"
@@ -390,4 +392,42 @@ func TestCountByState(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Errorf("CountByState = %v, want %v", got, want)
 	}
+}
+
+// A database written before migration 0004 keeps its users, who get
+// store.MethodDefault, and its challenges, which have no code digest.
+func TestMigrateSentCodes(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "radiusd.db")
+	all, err := migrations()
+	mustDo(t, err)
+	db, err := sql.Open(driverName, dsn(path, nil, url.Values{}))
+	mustDo(t, err)
+	_, err = db.ExecContext(ctx, `CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)`)
+	mustDo(t, err)
+	for _, m := range all[:3] {
+		_, err = db.ExecContext(ctx, m.sql)
+		mustDo(t, err)
+		_, err = db.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?1, 0)`, m.version)
+		mustDo(t, err)
+	}
+	id := sha256.Sum256([]byte("old"))
+	_, err = db.ExecContext(ctx, `INSERT INTO users (name, policy, created_at) VALUES ('alice', 'exempt', 1)`)
+	mustDo(t, err)
+	_, err = db.ExecContext(ctx, `INSERT INTO challenges (id_digest, user_name, client, expires)
+		VALUES (?1, 'alice', 'vpn', 60000000)`, id[:])
+	mustDo(t, err)
+	mustDo(t, db.Close())
+
+	s := openAt(t, path, "")
+	u, err := s.Get(ctx, "alice")
+	mustDo(t, err)
+	if u.Method != store.MethodDefault || u.Policy != store.PolicyExempt {
+		t.Errorf("migrated user: method %q policy %q, want default exempt", u.Method, u.Policy)
+	}
+	c, err := s.TakeChallenge(ctx, []byte("old"), time.Unix(1, 0))
+	if err != nil || c.User != "alice" || c.Code != nil {
+		t.Errorf("migrated challenge: %+v, %v; want alice's without a code", c, err)
+	}
+	mustDo(t, s.ReserveSend(ctx, "alice", time.Unix(2, 0), time.Minute))
 }

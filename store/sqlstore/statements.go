@@ -11,7 +11,7 @@ import (
 // kept by triggers on recovery_codes (migration 0003).
 const userColumns = `name, state, totp_secret, totp_digits, totp_period, totp_algorithm,
 	last_step, drift, policy, failures, locked_until, enrolled_at, last_used,
-	grace_started, created_at, recovery_left`
+	grace_started, created_at, recovery_left, method`
 
 // SQL of the statements prepared once at Open: the request path.
 const (
@@ -46,14 +46,21 @@ const (
 		ON CONFLICT (name) DO UPDATE SET grace_started = COALESCE(users.grace_started, excluded.grace_started)
 		RETURNING grace_started`
 
-	sqlTake = `DELETE FROM challenges WHERE id_digest = ?1 RETURNING user_name, client, expires`
+	// ?1 name, ?2 now, ?3 now - gap. The upsert updates last_send only if
+	// no send is recorded after ?3; RETURNING gives no row otherwise.
+	sqlReserveSend = `INSERT INTO users (name, last_send, created_at) VALUES (?1, ?2, ?2)
+		ON CONFLICT (name) DO UPDATE SET last_send = excluded.last_send
+		WHERE users.last_send IS NULL OR users.last_send <= ?3
+		RETURNING 1`
+
+	sqlTake = `DELETE FROM challenges WHERE id_digest = ?1 RETURNING user_name, client, expires, code`
 )
 
 // statements are prepared once: the read ones on the read pool, the
 // others on the write connection.
 type statements struct {
-	get, state                   *sql.Stmt // read pool
-	accept, failure, grace, take *sql.Stmt // write connection
+	get, state                         *sql.Stmt // read pool
+	accept, failure, grace, take, send *sql.Stmt // write connection
 }
 
 // prepare prepares every statement of s.stmts.
@@ -69,6 +76,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.stmts.failure, s.write, sqlFailure},
 		{&s.stmts.grace, s.write, sqlGrace},
 		{&s.stmts.take, s.write, sqlTake},
+		{&s.stmts.send, s.write, sqlReserveSend},
 	} {
 		stmt, err := p.db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -82,7 +90,7 @@ func (s *Store) prepare(ctx context.Context) error {
 // close closes every prepared statement.
 func (st *statements) close() error {
 	var errs []error
-	for _, stmt := range []*sql.Stmt{st.get, st.state, st.accept, st.failure, st.grace, st.take} {
+	for _, stmt := range []*sql.Stmt{st.get, st.state, st.accept, st.failure, st.grace, st.take, st.send} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}

@@ -51,17 +51,17 @@ type scanner interface{ Scan(dest ...any) error }
 func (s *Store) scanUser(sc scanner) (store.User, error) {
 	var (
 		u                                      store.User
-		state, policy                          string
+		state, policy, method                  string
 		sealed                                 []byte
 		locked, enrolled, used, grace, created sql.NullInt64
 	)
 	err := sc.Scan(&u.Name, &state, &sealed, &u.TOTP.Digits, &u.TOTP.Period, &u.TOTP.Algorithm,
 		&u.LastStep, &u.Drift, &policy, &u.Failures, &locked, &enrolled, &used,
-		&grace, &created, &u.RecoveryLeft)
+		&grace, &created, &u.RecoveryLeft, &method)
 	if err != nil {
 		return store.User{}, err
 	}
-	u.State, u.Policy = store.State(state), store.Policy(policy)
+	u.State, u.Policy, u.Method = store.State(state), store.Policy(policy), store.Method(method)
 	u.LockedUntil, u.EnrolledAt, u.LastUsed = fromMicros(locked), fromMicros(enrolled), fromMicros(used)
 	u.GraceStarted, u.CreatedAt = fromMicros(grace), fromMicros(created)
 	if sealed != nil {

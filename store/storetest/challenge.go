@@ -138,7 +138,7 @@ func testList(t *testing.T, s store.Store) {
 	}
 	for _, u := range users {
 		one := mustGet(t, s, u.Name)
-		if u.State != one.State || u.Policy != one.Policy || u.RecoveryLeft != one.RecoveryLeft ||
+		if u.State != one.State || u.Policy != one.Policy || u.Method != one.Method || u.RecoveryLeft != one.RecoveryLeft ||
 			u.LastStep != one.LastStep || !u.CreatedAt.Equal(one.CreatedAt) || !u.TOTP.Secret.Equal(one.TOTP.Secret.Bytes()) {
 			t.Errorf("List entry for %q differs from Get", u.Name)
 		}
@@ -157,5 +157,38 @@ func testNames(t *testing.T, s store.Store) {
 	}
 	if u := mustGet(t, s, "alice"); u.LastStep != 100 {
 		t.Errorf("LastStep %d, want 100", u.LastStep)
+	}
+}
+
+// The code digest of an e-mail or SMS challenge comes back with it; a
+// TOTP challenge has none, whether its Code is nil or empty.
+func testChallengeCode(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	tests := []struct {
+		name string
+		code []byte
+		want []byte
+	}{
+		{name: "digest", code: bytes.Repeat([]byte{0xc0}, 32), want: bytes.Repeat([]byte{0xc0}, 32)},
+		{name: "short digest", code: []byte{0, 1, 2}, want: []byte{0, 1, 2}},
+		{name: "nil", code: nil, want: nil},
+		{name: "empty", code: []byte{}, want: nil},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := challenge(byte(20+i), "alice", 60)
+			c.Code = tt.code
+			checkErr(t, "PutChallenge", s.PutChallenge(ctx, c), nil)
+			got, err := s.TakeChallenge(ctx, c.ID, at(1))
+			checkErr(t, "TakeChallenge", err, nil)
+			if !bytes.Equal(got.Code, tt.want) || (got.Code == nil) != (tt.want == nil) {
+				t.Errorf("Code = %x (nil %t), want %x (nil %t)", got.Code, got.Code == nil, tt.want, tt.want == nil)
+			}
+			if got.User != c.User || got.Client != c.Client || !bytes.Equal(got.ID, c.ID) {
+				t.Errorf("TakeChallenge = %x %q %q, want %x %q %q", got.ID, got.User, got.Client, c.ID, c.User, c.Client)
+			}
+			_, err = s.TakeChallenge(ctx, c.ID, at(2))
+			checkErr(t, "TakeChallenge twice", err, store.ErrNotFound)
+		})
 	}
 }

@@ -11,7 +11,8 @@ import (
 // runCopy checks store.Copier, for drivers that implement it: every kind of
 // user survives Export then Restore into a second store field by field, a
 // copied recovery code works once, a copied replay record still refuses its
-// step, and Restore refuses a name the store knows.
+// step, the last sent code is not copied, and Restore refuses a name the
+// store knows.
 func runCopy(t *testing.T, open Opener) {
 	src := open(t)
 	t.Cleanup(func() { src.Close() })
@@ -49,11 +50,14 @@ func runCopy(t *testing.T, open Opener) {
 	checkErr(t, "used code not copied", dst.UseRecoveryCode(ctx, "active", digests(1, 3)[0], at(21)), store.ErrNotFound)
 	checkErr(t, "copied replay record", dst.AcceptStep(ctx, "active", 105, 0, at(22)), store.ErrReplay)
 	checkErr(t, "next step", dst.AcceptStep(ctx, "active", 106, 0, at(22)), nil)
+	checkErr(t, "send after copy", dst.ReserveSend(ctx, "sms", at(23), time.Hour), nil)
+	checkErr(t, "send again", src.ReserveSend(ctx, "sms", at(23), time.Hour), store.ErrTooSoon)
 }
 
 // populate stores an active user with a spent and two unused recovery
 // codes and a replay record, a pending one, a locked one, an exempt one
-// known only for its policy and one in a grace period.
+// known only for its policy, one in a grace period, and users with each
+// method (one known only for its method, one for its last send).
 func populate(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustActive(t, s, "active", 1, digests(1, 3))
@@ -69,6 +73,11 @@ func populate(t *testing.T, s store.Store) {
 	checkErr(t, "SetPolicy", s.SetPolicy(ctx, "exempt", store.PolicyExempt, at(7)), nil)
 	_, err = s.StartGrace(ctx, "grace", at(8))
 	checkErr(t, "StartGrace", err, nil)
+	checkErr(t, "SetMethod", s.SetMethod(ctx, "active", store.MethodTOTP, at(9)), nil)
+	checkErr(t, "SetMethod", s.SetMethod(ctx, "pending", store.MethodEmail, at(9)), nil)
+	checkErr(t, "SetMethod", s.SetMethod(ctx, "sms", store.MethodSMS, at(9)), nil)
+	checkErr(t, "ReserveSend", s.ReserveSend(ctx, "sms", at(9), time.Hour), nil)
+	checkErr(t, "ReserveSend", s.ReserveSend(ctx, "sent", at(9), time.Hour), nil)
 }
 
 // sameUser fails unless got equals want in every field.

@@ -1,8 +1,9 @@
 // Package storetest is the conformance suite for store.Store drivers. A
 // driver's own test calls Run with a function that opens a fresh, empty
 // store; every rule of the contract in package store is checked there,
-// including the concurrent ones (one TOTP step, one recovery code and one
-// challenge are each accepted exactly once however many goroutines race).
+// including the concurrent ones (one TOTP step, one recovery code, one
+// challenge and one code sending per resend gap are each accepted exactly
+// once however many goroutines race).
 //
 // It imports only the standard library, radiusd/secret and radiusd/store;
 // it must never import a driver.
@@ -23,9 +24,11 @@ import (
 // that subtest ends, so Close must tolerate being called twice if the
 // opener also registers it.
 //
-// Within one subtest the times passed to the store never go backwards
-// (except to show that a taken challenge stays gone), so a driver may purge
-// expired rows against the latest time it has been given. Times are whole
+// Within one subtest the times passed to the store never go backwards by
+// more than a few seconds (except to show that a taken challenge stays
+// gone, and that a send reserved by a caller whose clock is ahead still
+// counts), so a driver may purge expired rows against the latest time it
+// has been given. Times are whole
 // seconds; drivers may store them with microsecond precision.
 type Opener func(t *testing.T) store.Store
 
@@ -57,6 +60,10 @@ func Run(t *testing.T, open Opener) {
 		{"ReplaceRecoveryCodes", testReplaceRecoveryCodes},
 		{"Reset", testReset},
 		{"SetPolicy", testSetPolicy},
+		{"SetMethod", testSetMethod},
+		{"MethodDefault", testMethodDefault},
+		{"ReserveSend", testReserveSend},
+		{"ReserveSendConcurrent", testReserveSendConcurrent},
 		{"RecordFailure", testRecordFailure},
 		{"RecordFailureLock", testRecordFailureLock},
 		{"RecordFailureConcurrent", testRecordFailureConcurrent},
@@ -65,6 +72,7 @@ func Run(t *testing.T, open Opener) {
 		{"Challenge", testChallenge},
 		{"ChallengeExpiry", testChallengeExpiry},
 		{"ChallengeConcurrent", testChallengeConcurrent},
+		{"ChallengeCode", testChallengeCode},
 		{"List", testList},
 		{"Names", testNames},
 	}
@@ -209,4 +217,8 @@ func testCanceledContext(t *testing.T, s store.Store) {
 	if u := mustGet(t, s, "alice"); u.LastStep != 100 {
 		t.Errorf("canceled AcceptStep changed LastStep to %d", u.LastStep)
 	}
+	if err := s.ReserveSend(ctx, "alice", at(2), time.Minute); err == nil || errors.Is(err, store.ErrTooSoon) {
+		t.Errorf("ReserveSend with a canceled context: %v, want a backend error", err)
+	}
+	checkErr(t, "ReserveSend after the canceled one", s.ReserveSend(t.Context(), "alice", at(2), time.Minute), nil)
 }

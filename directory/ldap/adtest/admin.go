@@ -74,6 +74,15 @@ func (dc *DC) AddMember(t testing.TB, group, member string) {
 	dc.modify(t, req)
 }
 
+// SetAttribute replaces attr of the user or group named name (made by
+// AddUser or AddGroup) with values, e.g. mail or mobile.
+func (dc *DC) SetAttribute(t testing.TB, name, attr string, values ...string) {
+	t.Helper()
+	req := goldap.NewModifyRequest(dc.UserDN(name), nil)
+	req.Replace(attr, values)
+	dc.modify(t, req)
+}
+
 // DisableUser sets ACCOUNTDISABLE (0x2) in the user's userAccountControl;
 // binds then fail with LDAP 49 "data 533".
 func (dc *DC) DisableUser(t testing.TB, name string) {
