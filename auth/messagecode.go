@@ -87,16 +87,13 @@ func memberOf(groups, want []string) bool {
 	})
 }
 
-// messageCode serves a user whose method is e-mail or SMS: the password
-// is checked first (a send on an unauthenticated request would let anyone
+// messageCode serves a user whose method is e-mail or SMS, which means a
+// second factor whatever policy.enforce says (only the exempt override
+// lets the password alone through): the password is checked first (a send on an unauthenticated request would let anyone
 // flood users), then a fresh code is stored as a keyed digest with a
 // challenge and sent, and the NAS gets Access-Challenge.
 func (a *Authenticator) messageCode(ctx context.Context, rec store.User, req Request, method store.Method) (Decision, error) {
-	need, err := a.needsSecondFactor(ctx, rec)
-	if err != nil {
-		return failed(rec.Name, err)
-	}
-	if !need {
+	if rec.Policy == store.PolicyExempt { // a method chosen for the user means a second factor, unless exempt
 		return a.passwordAlone(ctx, rec.Name, req.Password, "password_only")
 	}
 	sender := a.opts.Messages.Senders[method]

@@ -131,6 +131,24 @@ func TestSentCodeModes(t *testing.T) {
 	}
 }
 
+func TestSentCodeWhateverTheEnforcement(t *testing.T) {
+	for _, enforce := range []Enforcement{EnforceOptIn, EnforceGroups} {
+		e, s := newMessageEnv(t)
+		pol := *e.a.policy()
+		pol.Enforce, pol.Groups = enforce, []string{"nobody-here"}
+		if err := e.a.SetPolicy(pol); err != nil {
+			t.Fatal(err)
+		}
+		if d := e.do(t, ModeChallenge, "erin", pw); d.Result != Challenge || len(s.sent) != 1 {
+			t.Errorf("%s: %v/%s, want a code sent", enforce, d.Result, d.Reason)
+		}
+		e.st.user("dave").Policy = store.PolicyExempt
+		if d := e.do(t, ModeChallenge, "dave", pw); d.Result != Accept || d.Reason != "password_only" {
+			t.Errorf("%s, exempt: %v/%s", enforce, d.Result, d.Reason)
+		}
+	}
+}
+
 func TestSentCodeResendLimit(t *testing.T) {
 	e, s := newMessageEnv(t)
 	e.do(t, ModeChallenge, "dave", pw)

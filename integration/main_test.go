@@ -11,9 +11,11 @@
 // github.com/pquerna/otp (to cross-check TOTP codes), and the two directory
 // test harnesses, radiusd/directory/ldap/ldaptest (a real slapd) and
 // radiusd/directory/ldap/adtest (a real Samba AD DC), the PostgreSQL harness
-// radiusd/store/pgstore/pgtest: they start processes, like radclient, and
-// never touch the binary under test; and radiusd/internal/testcert, which
-// makes throwaway TLS certificates (for OpenVPN).
+// radiusd/store/pgstore/pgtest and the SMTP server harness
+// radiusd/notify/smtptest (a real aiosmtpd): they start processes, like
+// radclient, and never touch the binary under test; and
+// radiusd/internal/testcert, which makes throwaway TLS certificates (for
+// OpenVPN).
 //
 // Run with: go test -tags integration -count=1 ./integration/...
 // Missing tools make a test skip with an install hint, unless

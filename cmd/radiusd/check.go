@@ -60,6 +60,9 @@ func cmdCheck(ctx context.Context, args []string, s streams) int {
 // creating anything.
 func (r *checkReport) check(ctx context.Context, cfg *config.Config) {
 	logger := slog.New(slog.DiscardHandler)
+	if _, err := messageSenders(cfg, nil); err != nil { // the templates and CA files serve would refuse
+		r.Problems = append(r.Problems, err.Error())
+	}
 	r.checkDirectory(ctx, cfg, logger)
 	if cfg.Store.Driver == "postgres" {
 		r.checkPostgres(ctx, cfg.Store)
