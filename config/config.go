@@ -105,7 +105,7 @@ type Store struct {
 	Driver      string `yaml:"driver"`      // sqlite | postgres
 	Path        string `yaml:"path"`        // SQLite database file
 	KeyFile     string `yaml:"key_file"`    // AES-256 key for TOTP secrets at rest
-	Synchronous string `yaml:"synchronous"` // SQLite synchronous pragma: normal | full
+	Synchronous string `yaml:"synchronous"` // normal | full: SQLite's synchronous, PostgreSQL's synchronous_commit off | on
 
 	// DSN is the PostgreSQL connection string written inline; prefer
 	// DSNFile when it holds a password.

@@ -27,7 +27,7 @@ const (
 func defaults() Config {
 	return Config{
 		RADIUS: RADIUS{RequestTimeout: DefaultRequestTimeout, DuplicateTTL: DefaultDuplicateTTL},
-		Store: Store{Driver: "sqlite", Path: DefaultStorePath, KeyFile: DefaultKeyFile, Synchronous: "normal",
+		Store: Store{Driver: "sqlite", Path: DefaultStorePath, KeyFile: DefaultKeyFile,
 			PoolSize: DefaultStorePoolSize, StatementTimeout: DefaultStatementTimeout},
 		Directory: Directory{Backend: "file", LDAP: LDAP{
 			Flavor: "openldap", ConnectTimeout: DefaultLDAPConnectTimeout, PoolSize: DefaultLDAPPoolSize,
@@ -49,6 +49,12 @@ func defaults() Config {
 func (c *Config) applyDefaults() {
 	if c.Listen == nil { // omitted or null; an explicit [] stays an error
 		c.Listen = []string{DefaultListen}
+	}
+	if c.Store.Synchronous == "" { // SQLite: fast and safe from crashes of radiusd; PostgreSQL: durable
+		c.Store.Synchronous = map[string]string{"postgres": "full"}[c.Store.Driver]
+		if c.Store.Synchronous == "" {
+			c.Store.Synchronous = "normal"
+		}
 	}
 	for i := range c.Clients {
 		cl := &c.Clients[i]

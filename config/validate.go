@@ -126,6 +126,7 @@ func (c *Config) validateStore(p *problems) {
 	s := c.Store
 	p.oneOf("store.driver", s.Driver, storeDrivers)
 	p.required("store.key_file", s.KeyFile)
+	p.oneOf("store.synchronous", s.Synchronous, synchronous)
 	if s.Driver == "postgres" {
 		if s.DSN.IsZero() == (s.DSNFile == "") {
 			p.add("store", "postgres needs exactly one of dsn and dsn_file")
@@ -138,7 +139,6 @@ func (c *Config) validateStore(p *problems) {
 	if s.KeyFile != "" && s.KeyFile == s.Path {
 		p.add("store.key_file", "%q must differ from store.path", s.KeyFile)
 	}
-	p.oneOf("store.synchronous", s.Synchronous, synchronous)
 }
 
 func (c *Config) validateDirectory(p *problems) {

@@ -4,14 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -222,35 +220,6 @@ func TestHTTPTLS(t *testing.T) {
 				t.Fatalf("err = %v, want an unknown authority", err)
 			}
 		})
-	}
-}
-
-func TestTwilio(t *testing.T) {
-	srv, reqs := provider(t, http.StatusCreated)
-	opts := Twilio("AC123", secret.New([]byte("tw-auth-token")), "+15550100")
-	if opts.URL != "https://api.twilio.com/2010-04-01/Accounts/AC123/Messages.json" {
-		t.Errorf("URL %q", opts.URL)
-	}
-	opts.URL = srv.URL + "/2010-04-01/Accounts/AC123/Messages.json"
-	h, err := NewHTTP(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Send(t.Context(), smsMessage); err != nil {
-		t.Fatal(err)
-	}
-	r := <-reqs
-	form, err := url.ParseQuery(r.body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantAuth := "Basic " + base64.StdEncoding.EncodeToString([]byte("AC123:tw-auth-token"))
-	if r.method != "POST" || r.header.Get("Authorization") != wantAuth || form.Get("To") != smsMessage.To ||
-		form.Get("From") != "+15550100" || form.Get("Body") != "Your Example VPN code is 918273. It expires in 5 minutes." {
-		t.Errorf("request %s, %v, form %v", r.method, r.header, form)
-	}
-	if o := Twilio("AC1", secret.New([]byte("t")), "MG42"); !strings.Contains(o.Body, "&MessagingServiceSid=MG42&") {
-		t.Errorf("messaging service body %q", o.Body)
 	}
 }
 

@@ -9,12 +9,14 @@
 #   scripts/bench-pg.sh
 #
 # Environment: ROUNDS (3), RUN (8s per run), USERS (per node and run,
-# 15000), SYNC_COMMIT (on|off: PostgreSQL's synchronous_commit, default on).
+# 15000), SYNC (radiusd's store.synchronous: full, the default for postgres,
+# or normal, which sets synchronous_commit = off for radiusd's sessions),
+# COMMIT_DELAY (PostgreSQL's commit_delay in µs, default 0).
 # PostgreSQL comes from Debian's postgresql package; the cluster runs in a
 # temporary directory on a random loopback port and is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=${ROUNDS:-3} RUN=${RUN:-8s} USERS=${USERS:-15000} SYNC_COMMIT=${SYNC_COMMIT:-on}
+ROUNDS=${ROUNDS:-3} RUN=${RUN:-8s} USERS=${USERS:-15000} SYNC=${SYNC:-full} COMMIT_DELAY=${COMMIT_DELAY:-0}
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$pgbin/initdb" ] || { echo "needs PostgreSQL: sudo apt-get install -y postgresql" >&2; exit 1; }
 work=$(mktemp -d /tmp/radiusd-benchpg.XXXXXX)
@@ -38,7 +40,7 @@ mkdir -p "$work/pg"
 [ "$(id -u)" = 0 ] && chown nobody "$work/pg"
 asdb "$pgbin/initdb" -D "$work/pg/data" -A trust -U radiusd -E UTF8 >/dev/null
 asdb "$pgbin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w start -o \
-  "-p $pgport -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=100 -c shared_buffers=256MB -c synchronous_commit=$SYNC_COMMIT -c shared_preload_libraries=pg_stat_statements" >/dev/null
+  "-p $pgport -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=100 -c shared_buffers=256MB -c commit_delay=$COMMIT_DELAY -c shared_preload_libraries=pg_stat_statements" >/dev/null
 asdb "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U radiusd radiusd
 psql() { asdb "$pgbin/psql" -h 127.0.0.1 -p "$pgport" -U radiusd -d radiusd -Atq "$@"; }
 psql -c "CREATE EXTENSION pg_stat_statements"
@@ -58,6 +60,7 @@ store:
   dsn: "postgres://radiusd@127.0.0.1:$pgport/radiusd?sslmode=disable"
   key_file: ../radiusd.key
   pool_size: 16
+  synchronous: $SYNC
 directory: { backend: file, file: ../users.yaml }
 lockout: { max_failures: 0, duration: 1m }
 log: { level: info, format: text }
@@ -65,7 +68,7 @@ YAML
 done
 
 rounds_users=$((3 * 2 * USERS)) # per round: three concurrencies × two nodes
-echo "== $rounds_users users, PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'), synchronous_commit=$SYNC_COMMIT" >&2
+echo "== $rounds_users users, PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'), store.synchronous=$SYNC, commit_delay=$COMMIT_DELAY" >&2
 "$work/radload" gen-users --count "$rounds_users" --seed bench --csv "$work/users.csv" --users-yaml "$work/users.yaml"
 time "$work/radiusd" user import --config "$work/node0/radiusd.yaml" "$work/users.csv" >&2
 

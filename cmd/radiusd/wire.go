@@ -76,6 +76,7 @@ func openStore(ctx context.Context, c config.Store, key secret.Value) (storeDriv
 			Key:              key,
 			MaxConns:         c.PoolSize,
 			StatementTimeout: c.StatementTimeout,
+			Synchronous:      c.Synchronous,
 		})
 	}
 	return sqlstore.Open(ctx, sqlstore.Options{

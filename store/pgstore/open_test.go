@@ -1,12 +1,15 @@
 package pgstore
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"radiusd/secret"
 	"radiusd/store/pgstore/pgtest"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func TestOpenOptions(t *testing.T) {
@@ -84,5 +87,34 @@ func TestOpenRefusesDatabase(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSynchronous: "normal" turns synchronous_commit off for the Store's
+// sessions only (the setting's source is then the client); "full" (and "")
+// leave the server's setting; anything else is refused.
+func TestSynchronous(t *testing.T) {
+	c := pgtest.Shared(t)
+	dsn := c.NewDatabase(t)
+	for _, tt := range []struct{ sync, want string }{{"", "server"}, {"full", "server"}, {"normal", "off client"}} {
+		s, err := Open(t.Context(), Options{DSN: dsn, Key: testKey, Synchronous: tt.sync})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var setting, source string
+		err = s.pool.run(t.Context(), func(ctx context.Context, conn *pgx.Conn) error {
+			return conn.QueryRow(ctx, "SELECT setting, source FROM pg_settings WHERE name = 'synchronous_commit'").Scan(&setting, &source)
+		})
+		s.Close()
+		got := setting + " " + source
+		if source != "client" {
+			got = "server"
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("synchronous %q: synchronous_commit %q from %q (%v), want %s", tt.sync, setting, source, err, tt.want)
+		}
+	}
+	if _, err := Open(t.Context(), Options{DSN: dsn, Key: testKey, Synchronous: "off"}); err == nil {
+		t.Error("synchronous off was accepted")
 	}
 }

@@ -49,6 +49,12 @@ type Options struct {
 	// takes longer; zero means DefaultStatementTimeout. Schema migrations
 	// at Open are exempt.
 	StatementTimeout time.Duration
+	// Synchronous is "full" (the default when empty: a call returns after
+	// its commit is flushed, synchronous_commit as the server sets it) or
+	// "normal" (synchronous_commit = off for radiusd's sessions: a commit
+	// returns before the flush, and a crash of the database server loses
+	// up to about 0.6 s of them; see the package doc).
+	Synchronous string
 	// ConnectTimeout bounds opening one connection (TCP, TLS and
 	// authentication); zero means the DSN's connect_timeout, else
 	// DefaultConnectTimeout.
@@ -145,6 +151,13 @@ func (o Options) connConfig() (*pgx.ConnConfig, error) {
 	// A node that stops answering in the middle of a transaction must not
 	// hold its row locks for longer than a few statements would.
 	cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(max(10*ms, 5000), 10)
+	switch o.Synchronous {
+	case "", "full":
+	case "normal":
+		cfg.RuntimeParams["synchronous_commit"] = "off"
+	default:
+		return nil, fmt.Errorf("pgstore: open: synchronous %q is not normal or full", o.Synchronous)
+	}
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "radiusd"
 	}
