@@ -49,7 +49,6 @@ type MessageOptions struct {
 const (
 	msgNoChallenge = "This login cannot receive a code by e-mail or SMS: use your VPN client's code prompt"
 	msgNoAddress   = "No address on file to send your code to: contact your administrator"
-	msgNotSent     = "Your code could not be sent: try again later"
 	msgMethodOff   = "Your second factor is not available: contact your administrator"
 )
 
@@ -143,7 +142,7 @@ func (a *Authenticator) sendCode(ctx context.Context, name, client string, s Sen
 	defer cancel()
 	if err := s.Send(sendCtx, OutgoingCode{User: name, To: to, Code: code, Lifetime: m.Lifetime}); err != nil {
 		a.log.Error("code not sent", "user", name, "channel", s.Channel(), "err", err)
-		return rejectWith(name, "send_failed", msgNotSent), nil
+		return rejectWith(name, "send_failed", notSentMessage(m.ResendGap)), nil
 	}
 	d.Reason = "code_sent"
 	d.ReplyMessage = fmt.Sprintf("Enter the code sent by %s to %s", s.Channel(), s.Mask(to))
@@ -190,6 +189,15 @@ func randomDigits(r io.Reader, n int) (string, error) {
 		}
 	}
 	return string(out), nil
+}
+
+// notSentMessage tells the user when a new attempt can send a code: the
+// failed one still holds the resend reservation.
+func notSentMessage(gap time.Duration) string {
+	if gap <= 0 {
+		return "Your code could not be sent: try again later"
+	}
+	return fmt.Sprintf("Your code could not be sent: try again in %s", gap)
 }
 
 func rejectWith(user, reason, message string) Decision {

@@ -206,7 +206,7 @@ func TestSentCodeSendFails(t *testing.T) {
 	e, s := newMessageEnv(t)
 	s.err = errors.New("smtp: connection refused")
 	d := e.do(t, ModeChallenge, "dave", pw)
-	if d.Result != Reject || d.Reason != "send_failed" || d.ReplyMessage != msgNotSent {
+	if d.Result != Reject || d.Reason != "send_failed" || d.ReplyMessage != "Your code could not be sent: try again in 30s" {
 		t.Fatalf("%v/%s %q", d.Result, d.Reason, d.ReplyMessage)
 	}
 	if !strings.Contains(e.logs.String(), "code not sent") {

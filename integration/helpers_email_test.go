@@ -20,7 +20,7 @@ import (
 
 // Reply-Messages of codes sent by e-mail or SMS (auth/messagecode.go).
 const (
-	msgNotSent     = "Your code could not be sent: try again later"
+	msgNotSent     = "Your code could not be sent: try again in 30s"
 	msgResend      = "A code was sent moments ago: wait 30s, then sign in again"
 	msgNoChallenge = "This login cannot receive a code by e-mail or SMS: use your VPN client's code prompt"
 )
