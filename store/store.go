@@ -5,7 +5,8 @@
 // (store/sqlstore, store/pgstore) implement Store; store/storetest holds
 // the conformance suite every driver must pass.
 //
-// It imports only the standard library and radiusd/secret; it must never
+// It imports only the standard library and radiusd/secret (LoadMigrations
+// reads a driver's embedded files through io/fs); it must never
 // import database/sql or a driver.
 package store
 

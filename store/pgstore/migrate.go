@@ -5,11 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
+	"radiusd/store"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -26,40 +22,13 @@ const migrationDir = "migrations/postgres"
 // Advisory locks are per database, so other databases are not affected.
 const migrateLockKey int64 = 0x72616469757364
 
-// migration is one embedded schema step.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order, checking
-// that they are numbered 1, 2, 3 … without gaps or duplicates.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, migrationDir)
+// migrations returns the embedded migrations in version order.
+func migrations() ([]store.Migration, error) {
+	all, err := store.LoadMigrations(migrationFS, migrationDir)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: migrations: %w", err)
+		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	var out []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("pgstore: migrations: %s is not named NNNN_name.sql", e.Name())
-		}
-		body, err := fs.ReadFile(migrationFS, path.Join(migrationDir, e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("pgstore: migrations: %w", err)
-		}
-		out = append(out, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("pgstore: migrations: %s: expected version %d", m.name, i+1)
-		}
-	}
-	return out, nil
+	return all, nil
 }
 
 // setup checks the database, applies the missing migrations and checks
@@ -123,7 +92,7 @@ func checkDatabase(ctx context.Context, tx pgx.Tx, lock bool) error {
 // migrate applies the migrations after the database's schema version and
 // records each in schema_version. A schema newer than this binary knows
 // is refused.
-func migrate(ctx context.Context, tx pgx.Tx, all []migration) error {
+func migrate(ctx context.Context, tx pgx.Tx, all []store.Migration) error {
 	current, err := schemaVersion(ctx, tx)
 	if err != nil {
 		return err
@@ -132,11 +101,11 @@ func migrate(ctx context.Context, tx pgx.Tx, all []migration) error {
 		return fmt.Errorf("migrate: database schema version %d is newer than this radiusd (%d)", current, len(all))
 	}
 	for _, m := range all[current:] {
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("migrate: %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migrate: %s: %w", m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, m.version); err != nil {
-			return fmt.Errorf("migrate: %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, m.Version); err != nil {
+			return fmt.Errorf("migrate: %s: %w", m.Name, err)
 		}
 	}
 	return nil

@@ -172,7 +172,7 @@ func TestWrongKeyRefused(t *testing.T) {
 func TestMigrations(t *testing.T) {
 	all, err := migrations()
 	mustDo(t, err)
-	if len(all) == 0 || all[0].version != 1 {
+	if len(all) == 0 || all[0].Version != 1 {
 		t.Fatalf("migrations %v", all)
 	}
 	dsn := freshDSN(t)
@@ -328,7 +328,7 @@ func TestMigrateSentCodes(t *testing.T) {
 	mustDo(t, err)
 	dsn := freshDSN(t)
 	sql(t, dsn, `CREATE TABLE schema_version (version integer NOT NULL PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`, nil)
-	sql(t, dsn, all[0].sql, nil)
+	sql(t, dsn, all[0].SQL, nil)
 	sql(t, dsn, `INSERT INTO schema_version (version) VALUES (1)`, nil)
 	sql(t, dsn, `INSERT INTO users (name, policy, created_at) VALUES ('alice', 'exempt', now())`, nil)
 	id := sha256.Sum256([]byte("old"))

@@ -5,11 +5,7 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
+	"radiusd/store"
 	"time"
 )
 
@@ -20,40 +16,13 @@ var migrationFS embed.FS
 // numbered from 1 without gaps.
 const migrationDir = "migrations/sqlite"
 
-// migration is one embedded schema step.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order, checking
-// that they are numbered 1, 2, 3 … without gaps or duplicates.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, migrationDir)
+// migrations returns the embedded migrations in version order.
+func migrations() ([]store.Migration, error) {
+	all, err := store.LoadMigrations(migrationFS, migrationDir)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: migrations: %w", err)
+		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
-	var out []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("sqlstore: migrations: %s is not named NNNN_name.sql", e.Name())
-		}
-		body, err := fs.ReadFile(migrationFS, path.Join(migrationDir, e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: migrations: %w", err)
-		}
-		out = append(out, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("sqlstore: migrations: %s: expected version %d", m.name, i+1)
-		}
-	}
-	return out, nil
+	return all, nil
 }
 
 // migrate applies the missing migrations in one transaction and records
@@ -78,12 +47,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("sqlstore: migrate: database schema version %d is newer than this radiusd (%d)", current, len(all))
 	}
 	for _, m := range all[current:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("sqlstore: migrate: %s: %w", m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("sqlstore: migrate: %s: %w", m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`,
-			m.version, time.Now().Unix()); err != nil {
-			return fmt.Errorf("sqlstore: migrate: %s: %w", m.name, err)
+			m.Version, time.Now().Unix()); err != nil {
+			return fmt.Errorf("sqlstore: migrate: %s: %w", m.Name, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -282,7 +282,7 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) == 0 || all[0].version != 1 {
+	if len(all) == 0 || all[0].Version != 1 {
 		t.Fatalf("migrations %v", all)
 	}
 	path := filepath.Join(t.TempDir(), "radiusd.db")
@@ -406,9 +406,9 @@ func TestMigrateSentCodes(t *testing.T) {
 	_, err = db.ExecContext(ctx, `CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)`)
 	mustDo(t, err)
 	for _, m := range all[:3] {
-		_, err = db.ExecContext(ctx, m.sql)
+		_, err = db.ExecContext(ctx, m.SQL)
 		mustDo(t, err)
-		_, err = db.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?1, 0)`, m.version)
+		_, err = db.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?1, 0)`, m.Version)
 		mustDo(t, err)
 	}
 	id := sha256.Sum256([]byte("old"))
