@@ -2,12 +2,12 @@ package smtptest
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"radiusd/internal/logtail"
 	"strings"
 	"time"
 )
@@ -92,15 +92,4 @@ func (s *Server) waitReady(ready chan struct{}, offset int64) error {
 }
 
 // logTail returns the last 30 lines of the log written since offset.
-func (s *Server) logTail(offset int64) string {
-	data, err := os.ReadFile(s.logPath())
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	if offset <= int64(len(data)) {
-		data = data[offset:]
-	}
-	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
-	lines = lines[max(0, len(lines)-30):]
-	return string(bytes.Join(lines, []byte("\n")))
-}
+func (s *Server) logTail(offset int64) string { return logtail.Since(s.logPath(), offset, 30) }

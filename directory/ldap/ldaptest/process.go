@@ -1,13 +1,13 @@
 package ldaptest
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"radiusd/internal/logtail"
 	"strings"
 	"time"
 
@@ -199,15 +199,4 @@ func probe(url string) error {
 }
 
 // logTail returns the last 30 lines of the log written since offset.
-func (s *Slapd) logTail(offset int64) string {
-	data, err := os.ReadFile(s.logPath())
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	if offset <= int64(len(data)) {
-		data = data[offset:]
-	}
-	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
-	lines = lines[max(0, len(lines)-30):]
-	return string(bytes.Join(lines, []byte("\n")))
-}
+func (s *Slapd) logTail(offset int64) string { return logtail.Since(s.logPath(), offset, 30) }
