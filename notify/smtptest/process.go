@@ -7,9 +7,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"radiusd/internal/logtail"
 	"strings"
 	"time"
+
+	"radiusd/internal/logtail"
 )
 
 // launch starts the server on s.Port and waits until it prints "ready".

@@ -7,12 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"radiusd/internal/logtail"
 	"strings"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
+	"radiusd/internal/logtail"
 	"radiusd/internal/testcert"
 )
 
