@@ -238,3 +238,14 @@ func (s *Sealer) Open(ciphertext, aad []byte) ([]byte, error) {
 	}
 	return plain, nil
 }
+
+// OpenSecret opens a user's sealed TOTP secret (additional data: the user
+// name) into a secret.Value, clearing the plaintext it decrypted into.
+func (s *Sealer) OpenSecret(sealed []byte, user string) (secret.Value, error) {
+	key, err := s.Open(sealed, []byte(user))
+	if err != nil {
+		return secret.Value{}, fmt.Errorf("totp secret of %q: %w", user, err)
+	}
+	defer clear(key)
+	return secret.New(key), nil
+}

@@ -293,3 +293,21 @@ func TestWriteNewKey(t *testing.T) {
 		t.Error("a short key was written")
 	}
 }
+
+func TestOpenSecret(t *testing.T) {
+	s, err := store.NewSealer(bytes.Repeat([]byte{3}, store.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := s.Seal([]byte("totp-key-bytes"), []byte("alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.OpenSecret(sealed, "alice")
+	if err != nil || !got.Equal([]byte("totp-key-bytes")) {
+		t.Fatalf("OpenSecret(alice) = %v", err)
+	}
+	if _, err := s.OpenSecret(sealed, "mallory"); err == nil || !strings.Contains(err.Error(), `"mallory"`) || strings.Contains(err.Error(), "totp-key-bytes") {
+		t.Errorf("another user's name: %v", err)
+	}
+}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"radiusd/secret"
 	"radiusd/store"
 )
 
@@ -77,12 +76,9 @@ func (s *Store) scanUser(row pgx.Row) (store.User, error) {
 	u.LockedUntil, u.EnrolledAt, u.LastUsed = utcTime(locked), utcTime(enrolled), utcTime(used)
 	u.GraceStarted, u.CreatedAt = utcTime(grace), utcTime(created)
 	if sealed != nil {
-		key, err := s.sealer.Open(sealed, []byte(u.Name))
-		if err != nil {
-			return store.User{}, fmt.Errorf("totp secret of %q: %w", u.Name, err)
+		if u.TOTP.Secret, err = s.sealer.OpenSecret(sealed, u.Name); err != nil {
+			return store.User{}, err
 		}
-		u.TOTP.Secret = secret.New(key)
-		clear(key)
 	}
 	return u, nil
 }

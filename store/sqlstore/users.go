@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"radiusd/secret"
 	"radiusd/store"
 )
 
@@ -65,12 +64,9 @@ func (s *Store) scanUser(sc scanner) (store.User, error) {
 	u.LockedUntil, u.EnrolledAt, u.LastUsed = fromMicros(locked), fromMicros(enrolled), fromMicros(used)
 	u.GraceStarted, u.CreatedAt = fromMicros(grace), fromMicros(created)
 	if sealed != nil {
-		key, err := s.sealer.Open(sealed, []byte(u.Name))
-		if err != nil {
-			return store.User{}, fmt.Errorf("totp secret of %q: %w", u.Name, err)
+		if u.TOTP.Secret, err = s.sealer.OpenSecret(sealed, u.Name); err != nil {
+			return store.User{}, err
 		}
-		u.TOTP.Secret = secret.New(key)
-		clear(key)
 	}
 	return u, nil
 }
