@@ -87,7 +87,10 @@ func TestEndToEndRate(t *testing.T) {
 			if r.Rate.Scheduled < 90 || r.Rate.Scheduled > 101 || r.Rate.Missed > 2 {
 				t.Errorf("rate %+v", r.Rate)
 			}
-			if r.Requests+r.Rate.Missed != r.Rate.Scheduled || r.Accepts != r.Requests {
+			// A request still in flight when the run ends was sent but has
+			// no answer to count: up to one per worker.
+			inFlight := r.Rate.Scheduled - r.Rate.Missed - r.Requests
+			if inFlight > 4 || r.Requests > r.Rate.Scheduled || r.Accepts != r.Requests {
 				t.Errorf("requests %d accepts %d rate %+v", r.Requests, r.Accepts, r.Rate)
 			}
 		}},
