@@ -11,7 +11,8 @@
 # Environment: ROUNDS (3), RUN (8s per run), USERS (per node and run,
 # 15000), SYNC (radiusd's store.synchronous: full, the default for postgres,
 # or normal, which sets synchronous_commit = off for radiusd's sessions),
-# COMMIT_DELAY (PostgreSQL's commit_delay in µs, default 0).
+# COMMIT_DELAY (PostgreSQL's commit_delay in µs, default 0), KEEP (1 keeps the
+# work directory).
 # PostgreSQL comes from Debian's postgresql package; the cluster runs in a
 # temporary directory on a random loopback port and is removed at the end.
 set -euo pipefail
@@ -27,6 +28,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   [ -d "$work/pg/data" ] && asdb "$pgbin/pg_ctl" -D "$work/pg/data" -m fast stop >/dev/null 2>&1 || true
+  [ "${KEEP:-0}" = 1 ] || rm -rf "$work"
 }
 trap cleanup EXIT
 asdb() { if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi; }
