@@ -93,31 +93,34 @@ func (s *Store) StartGrace(ctx context.Context, name string, now time.Time) (tim
 
 // SetPolicy stores the per-user override, creating the user if needed.
 func (s *Store) SetPolicy(ctx context.Context, name string, p store.Policy, now time.Time) error {
-	s.observe(now)
-	if !storable(name) {
-		return wrap("set policy", errName)
-	}
-	err := s.pool.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
-		_, err := c.Exec(ctx, `INSERT INTO users AS u (name, policy, created_at) VALUES ($1, $2, $3)
-			ON CONFLICT (name) DO UPDATE SET policy = excluded.policy`, name, string(p), now)
-		return err
-	})
-	return wrap("set policy", err)
+	return s.upsertUser(ctx, "set policy", sqlSetPolicy, name, string(p), now)
 }
 
 // SetMethod stores the user's second-factor method, creating the user if
 // needed; the schema's CHECK refuses an unknown method. One round trip.
 func (s *Store) SetMethod(ctx context.Context, name string, m store.Method, now time.Time) error {
+	return s.upsertUser(ctx, "set method", sqlSetMethod, name, string(m), now)
+}
+
+// Upserts of one per-user setting: $1 name, $2 value, $3 now.
+const (
+	sqlSetPolicy = `INSERT INTO users AS u (name, policy, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET policy = excluded.policy`
+	sqlSetMethod = `INSERT INTO users AS u (name, method, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET method = excluded.method`
+)
+
+// upsertUser runs one of the per-user setting upserts in one round trip.
+func (s *Store) upsertUser(ctx context.Context, op, query, name, value string, now time.Time) error {
 	s.observe(now)
 	if !storable(name) {
-		return wrap("set method", errName)
+		return wrap(op, errName)
 	}
 	err := s.pool.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
-		_, err := c.Exec(ctx, `INSERT INTO users AS u (name, method, created_at) VALUES ($1, $2, $3)
-			ON CONFLICT (name) DO UPDATE SET method = excluded.method`, name, string(m), now)
+		_, err := c.Exec(ctx, query, name, value, now)
 		return err
 	})
-	return wrap("set method", err)
+	return wrap(op, err)
 }
 
 // ReserveSend records now as the user's last send unless one was
