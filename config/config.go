@@ -50,6 +50,7 @@ type Config struct {
 	Replies       []Reply       `yaml:"replies"`
 	Messages      Messages      `yaml:"messages"`
 	Metrics       Metrics       `yaml:"metrics"`
+	Portal        Portal        `yaml:"portal"`
 	Log           Log           `yaml:"log"`
 }
 
@@ -252,6 +253,7 @@ func Parse(data []byte, baseDir string) (*Config, error) {
 		return nil, err
 	}
 	cfg.resolvePrefixes()
+	cfg.resolvePortal()
 	cfg.resolveReplies()
 	return cfg, nil
 }

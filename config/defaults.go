@@ -40,7 +40,8 @@ func defaults() Config {
 		Lockout:       Lockout{MaxFailures: 10, Duration: 15 * time.Minute},
 		Messages: Messages{CodeDigits: 6, CodeLifetime: 5 * time.Minute, ResendInterval: 30 * time.Second,
 			SendTimeout: 1500 * time.Millisecond, Email: Email{TLS: "starttls"}, SMS: SMS{Method: "POST", Format: "form"}},
-		Log: Log{Level: "info", Format: "text"},
+		Portal: Portal{SessionIdle: DefaultSessionIdle, SessionMax: DefaultSessionMax, SigninPerMinute: DefaultSigninPerMinute},
+		Log:    Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -72,7 +73,8 @@ func (c *Config) applyDefaults() {
 func (c *Config) resolvePaths(baseDir string) {
 	l := &c.Directory.LDAP
 	for _, p := range []*string{&c.Store.Path, &c.Store.KeyFile, &c.Store.DSNFile, &c.Messages.Email.CAFile,
-		&c.Messages.Email.PasswordFile, &c.Messages.SMS.SecretFile, &c.Messages.SMS.CAFile, &c.Directory.File, &l.CAFile, &l.BindPasswordFile} {
+		&c.Messages.Email.PasswordFile, &c.Messages.SMS.SecretFile, &c.Messages.SMS.CAFile, &c.Directory.File, &l.CAFile, &l.BindPasswordFile,
+		&c.Portal.TLSCertFile, &c.Portal.TLSKeyFile} {
 		*p = resolve(baseDir, *p)
 	}
 	for i := range c.Clients {

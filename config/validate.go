@@ -85,6 +85,7 @@ func (c *Config) Validate() error {
 	c.validateLockout(&p)
 	c.validateReplies(&p)
 	c.validateMessages(&p)
+	c.validatePortal(&p)
 	if l := c.Metrics.Listen; l != "" {
 		if _, err := netip.ParseAddrPort(l); err != nil {
 			p.add("metrics.listen", "%q is not an IP address and port such as 127.0.0.1:9812", l)

@@ -40,6 +40,9 @@ func (c *Config) Warnings() []string {
 	if ap, err := netip.ParseAddrPort(c.Metrics.Listen); err == nil && !ap.Addr().IsLoopback() {
 		w = append(w, fmt.Sprintf("metrics.listen: %s is not a loopback address; whoever reaches it reads the metrics", c.Metrics.Listen))
 	}
+	if c.Portal.Enabled() && c.Policy.EnrollURL == "" {
+		w = append(w, "policy.enroll_url: empty while the portal is on; users told to enroll are not sent to it")
+	}
 	if c.Lockout.MaxFailures == 0 {
 		w = append(w, "lockout.max_failures: 0 disables locking; codes can be guessed without limit")
 	}
