@@ -1,9 +1,10 @@
 // Package store holds the vocabulary of the second-factor store: enrolment
 // records, recovery-code digests, replay records, lockouts, challenge
 // State (with the digest of a code sent by e-mail or SMS), the per-user
-// second-factor method and the resend limit of sent codes. Drivers
-// (store/sqlstore, store/pgstore) implement Store; store/storetest holds
-// the conformance suite every driver must pass.
+// second-factor method, the resend limit of sent codes and the audit trail
+// of admin actions. Drivers (store/sqlstore, store/pgstore) implement
+// Store; store/storetest holds the conformance suite every driver must
+// pass.
 //
 // It imports only the standard library and radiusd/secret (LoadMigrations
 // reads a driver's embedded files through io/fs); it must never
@@ -13,7 +14,10 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"radiusd/secret"
 )
@@ -191,6 +195,16 @@ type Store interface {
 	// sent code is accepted at most once.
 	TakeChallenge(ctx context.Context, id []byte, now time.Time) (Challenge, error)
 
+	// AddAudit appends e to the audit trail with a new ID, larger than
+	// every ID this store has assigned before (e.ID is ignored). An entry
+	// that fails AuditEntry.Check is refused with a plain, non-sentinel
+	// error and nothing is stored.
+	AddAudit(ctx context.Context, e AuditEntry) error
+	// ListAudit returns the entries q selects, newest (largest ID) first;
+	// an empty, non-nil slice if none. A query that fails AuditQuery.Check
+	// is refused with a plain, non-sentinel error.
+	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
+
 	// Ping checks that the store is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.
@@ -205,7 +219,8 @@ type Record struct {
 	Recovery [][]byte // digests of the unused recovery codes
 }
 
-// Copier is implemented by drivers that export and restore whole records.
+// Copier is implemented by drivers that export and restore whole records
+// and the audit trail.
 type Copier interface {
 	// Export calls fn with every user's record, in name order, from one
 	// consistent snapshot where the driver can take one.
@@ -213,4 +228,124 @@ type Copier interface {
 	// Restore stores a record for a name the store does not know, in one
 	// transaction; ErrExists if it knows the name.
 	Restore(ctx context.Context, r Record) error
+	// ExportAudit calls fn with every audit entry, oldest (smallest ID)
+	// first, from one consistent snapshot where the driver can take one.
+	// An error from fn ends it and is returned as it is.
+	ExportAudit(ctx context.Context, fn func(AuditEntry) error) error
+	// RestoreAudit appends entries to the audit trail in their order, in
+	// one transaction, keeping every field but the ID: each gets a new
+	// one, as from AddAudit, so their order is kept. If one fails
+	// AuditEntry.Check, none is stored.
+	RestoreAudit(ctx context.Context, entries []AuditEntry) error
+}
+
+// Bounds of the audit trail.
+const (
+	// MaxAuditField is the longest Actor, Action, Target, Detail or
+	// Remote of an AuditEntry, in bytes.
+	MaxAuditField = 256
+	// DefaultAuditLimit is how many entries ListAudit returns when
+	// AuditQuery.Limit is 0; MaxAuditLimit is the most it returns.
+	DefaultAuditLimit = 100
+	MaxAuditLimit     = 1000
+)
+
+// AuditEntry is one admin action in the audit trail.
+type AuditEntry struct {
+	// ID is assigned by the store: unique, and larger for a later
+	// AddAudit. Where several nodes add entries at the same moment, an
+	// entry may commit a moment after one with a larger ID.
+	ID     int64
+	Time   time.Time // when (the caller's clock); drivers keep microseconds and return UTC
+	Actor  string    // who: a normalised user name for the portal, "cli:<os user>" for the command line
+	Action string    // what: reset, unlock, policy, method, codes, enroll, confirm, import … (snake_case)
+	Target string    // whom: the normalised user name acted on ("*" for many); may be empty
+	Detail string    // e.g. the new policy; never a secret or a code; may be empty
+	Remote string    // from where: the client address for the portal, "local" for the command line
+}
+
+// Check reports why the store would refuse e, or nil: a zero Time; an
+// empty Actor; an Action that is not snake_case (a lower-case letter,
+// then lower-case letters, digits and underscores); a field longer than
+// MaxAuditField bytes, not valid UTF-8 or holding a NUL byte. The error
+// names the field, never its value, and is not a sentinel.
+func (e AuditEntry) Check() error {
+	switch {
+	case e.Time.IsZero():
+		return errors.New("store: audit entry: time is zero")
+	case e.Actor == "":
+		return errors.New("store: audit entry: actor is empty")
+	case !snakeCase(e.Action):
+		return errors.New("store: audit entry: action is not snake_case")
+	}
+	for _, f := range []struct{ name, value string }{
+		{"actor", e.Actor}, {"action", e.Action}, {"target", e.Target}, {"detail", e.Detail}, {"remote", e.Remote},
+	} {
+		if err := checkAuditText(f.name, f.value); err != nil {
+			return fmt.Errorf("store: audit entry: %w", err)
+		}
+	}
+	return nil
+}
+
+// AuditQuery selects entries for ListAudit.
+type AuditQuery struct {
+	Target string // only entries about this user; "" = all
+	Actor  string // only entries by this actor; "" = all
+	Before int64  // only entries with ID < Before (paging); 0 = from the newest
+	Limit  int    // at most this many (1 … MaxAuditLimit; 0 means DefaultAuditLimit)
+}
+
+// Check reports why ListAudit would refuse q, or nil: a negative Before,
+// a Limit outside 0 … MaxAuditLimit, or a Target or Actor that no entry
+// can hold (see AuditEntry.Check). The error is not a sentinel.
+func (q AuditQuery) Check() error {
+	switch {
+	case q.Before < 0:
+		return errors.New("store: audit query: before is negative")
+	case q.Limit < 0 || q.Limit > MaxAuditLimit:
+		return fmt.Errorf("store: audit query: limit %d is not between 0 and %d", q.Limit, MaxAuditLimit)
+	}
+	for _, f := range []struct{ name, value string }{{"target", q.Target}, {"actor", q.Actor}} {
+		if err := checkAuditText(f.name, f.value); err != nil {
+			return fmt.Errorf("store: audit query: %w", err)
+		}
+	}
+	return nil
+}
+
+// Size returns how many entries q asks for: Limit, or DefaultAuditLimit
+// for 0.
+func (q AuditQuery) Size() int {
+	if q.Limit == 0 {
+		return DefaultAuditLimit
+	}
+	return q.Limit
+}
+
+// checkAuditText checks one text field of the audit trail.
+func checkAuditText(name, s string) error {
+	if len(s) > MaxAuditField {
+		return fmt.Errorf("%s is longer than %d bytes", name, MaxAuditField)
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%s is not valid UTF-8", name)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return fmt.Errorf("%s holds a NUL byte", name)
+	}
+	return nil
+}
+
+// snakeCase reports whether s is a lower-case letter followed by
+// lower-case letters, digits and underscores.
+func snakeCase(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := c >= 'a' && c <= 'z'
+		if !letter && (i == 0 || c != '_' && (c < '0' || c > '9')) {
+			return false
+		}
+	}
+	return s != ""
 }

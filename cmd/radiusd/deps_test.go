@@ -26,6 +26,7 @@ func TestPackageBoundaries(t *testing.T) {
 		"radiusd/config":             {"radiusd/auth", "radiusd/radiussrv", "radiusd/store", "radiusd/directory", "database/sql"},
 		"radiusd/directory/userfile": {"radiusd/auth", "radiusd/store", "radiusd/config", "database/sql"},
 		"radiusd/store/sqlstore":     {"radiusd/auth", "radiusd/directory", "radiusd/config", "layeh.com/radius"},
+		"radiusd/portal":             {"database/sql", "github.com/go-ldap/ldap/v3", "layeh.com/radius", "radiusd/radiussrv", "radiusd/store/sqlstore", "radiusd/store/pgstore", "github.com/jackc/pgx/v5", "radiusd/directory/userfile", "radiusd/directory/ldap", "radiusd/config", "radiusd/notify"},
 		"radiusd/notify":             {"radiusd/auth", "radiusd/store", "radiusd/directory", "radiusd/config", "radiusd/radiussrv", "layeh.com/radius"},
 		"radiusd/store/pgstore":      {"radiusd/auth", "radiusd/directory", "radiusd/config", "layeh.com/radius", "github.com/mattn/go-sqlite3"},
 		"radiusd/directory/ldap":     {"radiusd/auth", "radiusd/store", "radiusd/config", "radiusd/radiussrv", "database/sql", "layeh.com/radius"},

@@ -42,7 +42,8 @@ Usage:
   radiusd user policy USER required|exempt|default
   radiusd user method USER totp|email|sms|default   how the user gets codes (email/sms: messages in the config)
   radiusd user import FILE           import TOTP secrets (CSV or JSON lines; "-" is stdin)
-  radiusd store copy                 copy every user to another config's empty store (--from-config, --to-config)
+  radiusd audit                      list admin actions, newest first (--user NAME, --actor NAME, --limit N)
+  radiusd store copy                 copy every user and the audit trail to another config's empty store (--from-config, --to-config)
   radiusd hash-password              read a password from stdin, print a bcrypt hash (--cost N)
 
 Every command takes --config FILE (default radiusd.yaml); commands that print
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdVersion(args[1:], s)
 	case "user":
 		return cmdUser(ctx, args[1:], s)
+	case "audit":
+		return cmdAudit(ctx, args[1:], s)
 	case "store":
 		return cmdStore(ctx, args[1:], s)
 	case "hash-password":

@@ -83,7 +83,13 @@ func serve(ctx context.Context, path string, cfg *config.Config, logger *slog.Lo
 	if err := startMetrics(ctx, cfg.Metrics.Listen, m, b, dir, logger); err != nil {
 		return err
 	}
-	r := &reloader{path: path, srv: srv, auth: a, dir: dir, log: logger,
+	var cert *certificate
+	if cfg.Portal.Enabled() {
+		if cert, err = startPortal(ctx, cfg, a, b, logger); err != nil {
+			return err
+		}
+	}
+	r := &reloader{path: path, srv: srv, auth: a, dir: dir, cert: cert, log: logger,
 		groups: cfg.Directory.Backend != "ldap" || needsGroups(cfg)}
 	go r.run(ctx)
 	logger.Info("radiusd started", "version", version(), "listen", cfg.Listen, "clients", len(clients), "directory", dir.describe())
@@ -125,7 +131,8 @@ type reloader struct {
 	srv    *radiussrv.Server
 	auth   *auth.Authenticator
 	dir    userDirectory
-	groups bool // the directory looks groups up (an ldap one started without needing them does not)
+	groups bool         // the directory looks groups up (an ldap one started without needing them does not)
+	cert   *certificate // the portal's TLS certificate; nil without one
 	log    *slog.Logger
 }
 
@@ -142,6 +149,11 @@ func (r *reloader) run(ctx context.Context) {
 		}
 		if err := r.dir.reload(); err != nil { // a successful reload logs itself
 			r.log.Error("reload users file refused; keeping the running set", "err", err)
+		}
+		if r.cert != nil {
+			if err := r.cert.load(); err != nil {
+				r.log.Error("reload portal certificate refused; keeping the running one", "err", err)
+			}
 		}
 		if err := r.reloadConfig(); err != nil {
 			r.log.Error("reload configuration refused; keeping the running clients and policy", "err", err)

@@ -17,8 +17,9 @@ import (
 const storeUsage = `Usage: radiusd store copy --from-config FILE --to-config FILE [--json]
 
 Copies every user's enrolment, recovery codes, replay record, lockout,
-policy and grace start from the store of one configuration into the empty
-store of another (for example from SQLite to PostgreSQL). Stop the servers
+policy and grace start, and the audit trail, from the store of one
+configuration into the empty store of another (for example from SQLite to
+PostgreSQL). Stop the servers
 that use the source store first, so that nothing changes during the copy.
 Both stores use the source's key file: a destination key file that does not
 exist yet is written with it; one that holds another key is refused.
@@ -31,6 +32,7 @@ type copySummary struct {
 	Users         int                 `json:"users"`
 	ByState       map[store.State]int `json:"by_state"`
 	RecoveryCodes int                 `json:"recovery_codes"`
+	AuditEntries  int                 `json:"audit_entries"`
 }
 
 func cmdStore(ctx context.Context, args []string, s streams) int {
@@ -61,9 +63,9 @@ func cmdStore(ctx context.Context, args []string, s streams) int {
 	if c.json {
 		return printJSON(s, sum)
 	}
-	fmt.Fprintf(s.out, "copied %d users (active %d, pending %d, none %d) and %d unused recovery codes\nfrom %s\nto   %s\n",
+	fmt.Fprintf(s.out, "copied %d users (active %d, pending %d, none %d), %d unused recovery codes and %d audit entries\nfrom %s\nto   %s\n",
 		sum.Users, sum.ByState[store.StateActive], sum.ByState[store.StatePending], sum.ByState[store.StateNone],
-		sum.RecoveryCodes, sum.From, sum.To)
+		sum.RecoveryCodes, sum.AuditEntries, sum.From, sum.To)
 	return exitOK
 }
 
@@ -95,20 +97,36 @@ func copyStore(ctx context.Context, fromPath, toPath string) (copySummary, error
 		return copySummary{}, fmt.Errorf("%s: %w", toPath, err)
 	}
 	defer dst.store.Close()
+	if err := checkEmpty(ctx, dst.store); err != nil {
+		return copySummary{}, err
+	}
 	if err := copyRecords(ctx, src.store, dst.store, &sum); err != nil {
+		return copySummary{}, err
+	}
+	if err := copyAudit(ctx, src.store, dst.store, &sum); err != nil {
 		return copySummary{}, err
 	}
 	return sum, nil
 }
 
-// copyRecords restores every record of src into the empty dst, counting
-// them in sum, and checks that dst then holds as many users.
-func copyRecords(ctx context.Context, src, dst storeDriver, sum *copySummary) error {
+// checkEmpty refuses a destination that has users or audit entries.
+func checkEmpty(ctx context.Context, dst storeDriver) error {
 	if users, err := dst.List(ctx); err != nil {
 		return fmt.Errorf("destination: %w", err)
 	} else if len(users) > 0 {
 		return fmt.Errorf("destination store already has %d users; copy only into an empty store", len(users))
 	}
+	if entries, err := dst.ListAudit(ctx, store.AuditQuery{Limit: 1}); err != nil {
+		return fmt.Errorf("destination: %w", err)
+	} else if len(entries) > 0 {
+		return errors.New("destination store already has an audit trail; copy only into an empty store")
+	}
+	return nil
+}
+
+// copyRecords restores every record of src into the empty dst, counting
+// them in sum, and checks that dst then holds as many users.
+func copyRecords(ctx context.Context, src, dst storeDriver, sum *copySummary) error {
 	err := src.Export(ctx, func(r store.Record) error {
 		if err := dst.Restore(ctx, r); err != nil {
 			return fmt.Errorf("user %s: %w", quote(r.User.Name), err)
@@ -129,6 +147,61 @@ func copyRecords(ctx context.Context, src, dst storeDriver, sum *copySummary) er
 		return fmt.Errorf("destination has %d users after copying %d", len(copied), sum.Users)
 	}
 	return nil
+}
+
+// auditBatch is how many audit entries one RestoreAudit carries.
+const auditBatch = 500
+
+// copyAudit appends every audit entry of src to dst, oldest first, with
+// their times (dst numbers them anew, in the same order), counting them in
+// sum, and checks that dst then holds as many.
+func copyAudit(ctx context.Context, src, dst storeDriver, sum *copySummary) error {
+	batch := make([]store.AuditEntry, 0, auditBatch)
+	flush := func() error {
+		if err := dst.RestoreAudit(ctx, batch); err != nil {
+			return fmt.Errorf("audit trail: %w", err)
+		}
+		sum.AuditEntries += len(batch)
+		batch = batch[:0]
+		return nil
+	}
+	err := src.ExportAudit(ctx, func(e store.AuditEntry) error {
+		if batch = append(batch, e); len(batch) < auditBatch {
+			return nil
+		}
+		return flush()
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	n, err := countAudit(ctx, dst)
+	if err != nil {
+		return fmt.Errorf("destination: %w", err)
+	}
+	if n != sum.AuditEntries {
+		return fmt.Errorf("destination has %d audit entries after copying %d", n, sum.AuditEntries)
+	}
+	return nil
+}
+
+// countAudit counts the entries of st's audit trail, a page at a time.
+func countAudit(ctx context.Context, st storeDriver) (int, error) {
+	n := 0
+	q := store.AuditQuery{Limit: store.MaxAuditLimit}
+	for {
+		page, err := st.ListAudit(ctx, q)
+		if err != nil {
+			return 0, err
+		}
+		n += len(page)
+		if len(page) < q.Limit {
+			return n, nil
+		}
+		q.Before = page[len(page)-1].ID
+	}
 }
 
 // loadConfig loads one of store copy's configurations.

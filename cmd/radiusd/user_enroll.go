@@ -41,6 +41,11 @@ func userEnroll(ctx context.Context, ss *session, c *command, args []string, fla
 	if err != nil {
 		return userError(s, args[0], err)
 	}
+	detail := ""
+	if o.force {
+		detail = "force"
+	}
+	audited := ss.audit(ctx, c, s, "enroll", en.User, detail)
 	uri := string(en.URI.Bytes())
 	if o.qrPNG != "" {
 		if err := writeQRPNG(o.qrPNG, uri); err != nil {
@@ -49,8 +54,8 @@ func userEnroll(ctx context.Context, ss *session, c *command, args []string, fla
 	}
 	key := otp.EncodeSecret(en.Secret)
 	if c.json {
-		return printJSON(s, enrollJSON{User: en.User, State: "pending", Secret: key, URI: uri,
-			Digits: en.Params.Digits, Period: en.Params.Period, Algorithm: en.Params.Algorithm})
+		return worse(printJSON(s, enrollJSON{User: en.User, State: "pending", Secret: key, URI: uri,
+			Digits: en.Params.Digits, Period: en.Params.Period, Algorithm: en.Params.Algorithm}), audited)
 	}
 	fmt.Fprintf(s.out, "User:   %s (pending)\nKey:    %s\nURI:    %s\n\n", en.User, groupsOfFour(key), uri)
 	qrterminal.GenerateWithConfig(uri, qrterminal.Config{
@@ -59,7 +64,7 @@ func userEnroll(ctx context.Context, ss *session, c *command, args []string, fla
 		BlackWhiteChar: qrterminal.BLACK_WHITE, WhiteBlackChar: qrterminal.WHITE_BLACK,
 	})
 	fmt.Fprintf(s.out, "\nScan the QR code or type the key into an authenticator app, then activate with:\n  radiusd user confirm --config %s %s CODE\n", c.config, en.User)
-	return exitOK
+	return audited
 }
 
 // writeQRPNG writes the QR code of uri as a PNG readable only by its owner,
@@ -103,7 +108,8 @@ func userConfirm(ctx context.Context, ss *session, c *command, args []string, _ 
 	if err != nil {
 		return userError(s, args[0], err)
 	}
-	return printCodes(ss, c, s, args[0], list, "Enrolment confirmed: two-factor authentication is active.")
+	audited := ss.audit(ctx, c, s, "confirm", ss.name(args[0]), codesDetail(list))
+	return worse(printCodes(ss, c, s, args[0], list, "Enrolment confirmed: two-factor authentication is active."), audited)
 }
 
 func userCodes(ctx context.Context, ss *session, c *command, args []string, _ any, s streams) int {
@@ -111,11 +117,23 @@ func userCodes(ctx context.Context, ss *session, c *command, args []string, _ an
 	if err != nil {
 		return userError(s, args[0], err)
 	}
-	return printCodes(ss, c, s, args[0], list, "New recovery codes issued; every unused old code has stopped working.")
+	audited := ss.audit(ctx, c, s, "codes", ss.name(args[0]), codesDetail(list))
+	return worse(printCodes(ss, c, s, args[0], list, "New recovery codes issued; every unused old code has stopped working."), audited)
+}
+
+// codesDetail is the audit detail of a new set of recovery codes: how many
+// (never the codes).
+func codesDetail(list []string) string { return fmt.Sprintf("%d recovery codes", len(list)) }
+
+// name returns the normalised form of a user name that a successful
+// command has already accepted.
+func (ss *session) name(user string) string {
+	name, _ := ss.accounts.Name(user)
+	return name
 }
 
 func printCodes(ss *session, c *command, s streams, user string, list []string, headline string) int {
-	name, _ := ss.accounts.Name(user)
+	name := ss.name(user)
 	if c.json {
 		return printJSON(s, codesJSON{User: name, RecoveryCodes: list})
 	}

@@ -81,11 +81,24 @@ func userImport(ctx context.Context, ss *session, c *command, args []string, fla
 		rep.Imported++
 	}
 	rep.Skipped = len(rep.Errors)
+	audited := exitOK
+	if rep.Imported > 0 {
+		audited = ss.audit(ctx, c, s, "import", "*", importDetail(rep, o.force))
+	}
 	printImport(c, s, rep, "")
 	if rep.Imported == 0 && len(rep.Errors) > 0 {
 		return exitFailure
 	}
-	return exitOK
+	return audited
+}
+
+// importDetail is the audit detail of an import run: its counts.
+func importDetail(rep importReport, force bool) string {
+	d := fmt.Sprintf("imported %d, skipped %d", rep.Imported, rep.Skipped)
+	if force {
+		d += ", force"
+	}
+	return d
 }
 
 func readImportFile(path string, stdin io.Reader) ([]byte, error) {

@@ -158,8 +158,9 @@ func methodConfigured(cfg *config.Config, m store.Method) bool {
 	return cfg.Messages.SMS.Enabled()
 }
 
-// change applies one admin action to a user and reports it.
-func change(_ context.Context, ss *session, c *command, s streams, user, action, value string, apply func(name string) error, text string) int {
+// change applies one admin action to a user, records it in the audit
+// trail (value as the detail) and reports it.
+func change(ctx context.Context, ss *session, c *command, s streams, user, action, value string, apply func(name string) error, text string) int {
 	name, err := ss.accounts.Name(user)
 	if err != nil {
 		return userError(s, user, err)
@@ -167,6 +168,7 @@ func change(_ context.Context, ss *session, c *command, s streams, user, action,
 	if err := apply(name); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return userError(s, user, err)
 	}
+	audited := ss.audit(ctx, c, s, action, name, value)
 	if c.json {
 		r := resultJSON{User: name, Action: action}
 		if action == "method" {
@@ -174,8 +176,8 @@ func change(_ context.Context, ss *session, c *command, s streams, user, action,
 		} else {
 			r.Policy = value
 		}
-		return printJSON(s, r)
+		return worse(printJSON(s, r), audited)
 	}
 	fmt.Fprintf(s.out, text, name)
-	return exitOK
+	return audited
 }

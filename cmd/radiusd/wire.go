@@ -176,5 +176,5 @@ func authPolicy(cfg *config.Config) auth.Policy {
 
 // needsGroups reports whether anything in cfg uses the users' groups.
 func needsGroups(cfg *config.Config) bool {
-	return cfg.Policy.Enforce == "groups" || len(cfg.Replies) > 0
+	return cfg.Policy.Enforce == "groups" || len(cfg.Replies) > 0 || len(cfg.Portal.AdminGroups) > 0
 }

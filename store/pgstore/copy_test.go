@@ -27,9 +27,16 @@ func TestCopyFromSQLite(t *testing.T) {
 	mustDo(t, src.SetPolicy(ctx, "bob", store.PolicyExempt, now))
 	mustDo(t, src.SetMethod(ctx, "bob", store.MethodSMS, now))
 	mustDo(t, src.ReserveSend(ctx, "bob", now, time.Hour))
+	entry := store.AuditEntry{Time: now, Actor: "cli:root", Action: "policy", Target: "bob", Detail: "exempt", Remote: "local"}
+	mustDo(t, src.AddAudit(ctx, entry))
 
 	dst := openAt(t, freshDSN(t))
 	mustDo(t, src.Export(ctx, func(r store.Record) error { return dst.Restore(ctx, r) }))
+	mustDo(t, src.ExportAudit(ctx, func(e store.AuditEntry) error { return dst.RestoreAudit(ctx, []store.AuditEntry{e}) }))
+	if got, err := dst.ListAudit(ctx, store.AuditQuery{}); err != nil || len(got) != 1 || !got[0].Time.Equal(now) ||
+		got[0].Actor != entry.Actor || got[0].Detail != entry.Detail {
+		t.Errorf("copied audit trail: %+v, %v; want %+v", got, err, entry)
+	}
 	u, err := dst.Get(ctx, "alice")
 	mustDo(t, err)
 	if !u.TOTP.Secret.Equal(totp(5).Secret.Bytes()) || u.LastStep != 500 || u.Drift != -1 || u.RecoveryLeft != 1 || !u.EnrolledAt.Equal(now) {

@@ -58,6 +58,11 @@
 //   - Restore (store.Copier, for radiusd store copy) inserts a whole user
 //     with "ON CONFLICT DO NOTHING" and its codes in one transaction;
 //     Export reads from one REPEATABLE READ snapshot.
+//   - AddAudit is one INSERT into the audit trail (migration 0003), whose
+//     identity column gives every entry of every node its own ID. IDs
+//     follow the order in which the inserts began: of two nodes adding an
+//     entry in the same millisecond, the one with the smaller ID may
+//     commit second. RestoreAudit appends a slice by one COPY.
 //
 // The users row caches the count of unused recovery codes (recovery_left),
 // kept by the statement or transaction that changes the codes. Every such
@@ -97,7 +102,8 @@
 //
 //	Get, AcceptStep, RecordFailure, UseRecoveryCode, StartGrace,
 //	SetPolicy, SetMethod, ReserveSend, Unlock, PutChallenge,
-//	TakeChallenge, List, CountByState, Ping                1
+//	TakeChallenge, List, CountByState, Ping,
+//	AddAudit, ListAudit                                    1
 //	Enroll, Import, Reset                                  4 (BEGIN, 2 statements, COMMIT)
 //	Activate, ReplaceRecoveryCodes, Restore                6 (BEGIN, 4 statements, COMMIT)
 //

@@ -98,6 +98,10 @@ func roundTripOps(ctx context.Context, s *Store, name string) []roundTripOp {
 		{"List", 1, func() error { return ignore(s.List(ctx)) }},
 		{"CountByState", 1, func() error { return ignore(s.CountByState(ctx)) }},
 		{"Ping", 1, func() error { return s.Ping(ctx) }},
+		{"AddAudit", 1, func() error {
+			return s.AddAudit(ctx, store.AuditEntry{Time: now, Actor: "admin", Action: "reset", Target: name, Remote: "local"})
+		}},
+		{"ListAudit", 1, func() error { return ignore(s.ListAudit(ctx, store.AuditQuery{Target: name, Limit: 10})) }},
 	}
 }
 

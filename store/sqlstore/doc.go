@@ -18,7 +18,10 @@
 // each with a unique (user, digest) key; challenges only as SHA-256 of
 // their ID, with the caller's keyed digest of a code sent by e-mail or SMS
 // (never the code). The user's method and the time of the last sent code
-// are columns of the user's row (migration 0004).
+// are columns of the user's row (migration 0004). The audit trail of admin
+// actions is one table (migration 0005) whose rowid is the entry's ID;
+// AddAudit is one INSERT on the write connection, and ListAudit reads it
+// newest first through an index on (target, id) or (actor, id).
 //
 // # Concurrency
 //

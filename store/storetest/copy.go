@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,7 +14,7 @@ import (
 // user survives Export then Restore into a second store field by field, a
 // copied recovery code works once, a copied replay record still refuses its
 // step, the last sent code is not copied, and Restore refuses a name the
-// store knows.
+// store knows. The audit trail follows (see copyAudit).
 func runCopy(t *testing.T, open Opener) {
 	src := open(t)
 	t.Cleanup(func() { src.Close() })
@@ -52,6 +54,46 @@ func runCopy(t *testing.T, open Opener) {
 	checkErr(t, "next step", dst.AcceptStep(ctx, "active", 106, 0, at(22)), nil)
 	checkErr(t, "send after copy", dst.ReserveSend(ctx, "sms", at(23), time.Hour), nil)
 	checkErr(t, "send again", src.ReserveSend(ctx, "sms", at(23), time.Hour), store.ErrTooSoon)
+	copyAudit(t, src, dst)
+}
+
+// copyAudit checks the audit trail's part of store.Copier: ExportAudit
+// gives every entry oldest first; RestoreAudit in several calls keeps
+// each field and the order (new IDs), stores nothing of a slice with a bad
+// entry, and entries added later are newer; an error from fn ends
+// ExportAudit and comes back as it is.
+func copyAudit(t *testing.T, src, dst store.Store) {
+	ctx := t.Context()
+	want := auditRange(0, 5)
+	addAudit(t, src, want...)
+	var exported []store.AuditEntry
+	checkErr(t, "ExportAudit", src.(store.Copier).ExportAudit(ctx, func(e store.AuditEntry) error {
+		exported = append(exported, e)
+		return nil
+	}), nil)
+	sameAudit(t, "exported, reversed", reversed(exported), want)
+	bad := slices.Concat(exported[3:], []store.AuditEntry{auditEntry(9)})
+	bad[1].Action = "Bad Action"
+	if err := dst.(store.Copier).RestoreAudit(ctx, bad); !backendError(err) {
+		t.Errorf("RestoreAudit with a bad entry: %v, want a backend error", err)
+	}
+	sameAudit(t, "after a refused RestoreAudit", listAudit(t, dst, store.AuditQuery{}), nil)
+	for _, part := range [][]store.AuditEntry{exported[:2], nil, exported[2:]} {
+		checkErr(t, "RestoreAudit", dst.(store.Copier).RestoreAudit(ctx, part), nil)
+	}
+	addAudit(t, dst, auditEntry(5))
+	sameAudit(t, "copied trail", listAudit(t, dst, store.AuditQuery{}), auditRange(0, 6))
+	stop := errors.New("stop")
+	if err := src.(store.Copier).ExportAudit(ctx, func(store.AuditEntry) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("ExportAudit with a failing fn: %v, want fn's error as it is", err)
+	}
+}
+
+// reversed returns a reversed copy of entries.
+func reversed(entries []store.AuditEntry) []store.AuditEntry {
+	out := slices.Clone(entries)
+	slices.Reverse(out)
+	return out
 }
 
 // populate stores an active user with a spent and two unused recovery

@@ -3,7 +3,8 @@
 // store; every rule of the contract in package store is checked there,
 // including the concurrent ones (one TOTP step, one recovery code, one
 // challenge and one code sending per resend gap are each accepted exactly
-// once however many goroutines race).
+// once however many goroutines race; audit entries added at once each get
+// their own ID).
 //
 // It imports only the standard library, radiusd/secret and radiusd/store;
 // it must never import a driver.
@@ -75,6 +76,14 @@ func Run(t *testing.T, open Opener) {
 		{"ChallengeCode", testChallengeCode},
 		{"List", testList},
 		{"Names", testNames},
+		{"Audit", testAudit},
+		{"AuditFilters", testAuditFilters},
+		{"AuditPaging", testAuditPaging},
+		{"AuditLimit", testAuditLimit},
+		{"AuditBadInput", testAuditBadInput},
+		{"AuditBounds", testAuditBounds},
+		{"AuditConcurrent", testAuditConcurrent},
+		{"AuditCanceledContext", testAuditCanceledContext},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
