@@ -55,7 +55,7 @@ func TestExampleConfig(t *testing.T) {
 		{"usernames.strip_realms", cfg.Usernames.StripRealms, []string{"example.org"}},
 		{"totp.issuer", cfg.TOTP.Issuer, "radiusd example"},
 		{"policy.enforce", cfg.Policy.Enforce, "all"},
-		{"policy.enroll_url", cfg.Policy.EnrollURL, "https://vpn.example.org/enroll"},
+		{"policy.enroll_url", cfg.Policy.EnrollURL, "http://127.0.0.1:8080/enroll"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
