@@ -35,7 +35,7 @@ const (
 	msgLocked   = "Account temporarily locked"
 	msgEnroll   = "Two-factor enrollment required: " + enrollURL
 	msgPrompt   = "Enter the code from your authenticator app"
-	installHint = "apt-get install -y freeradius-utils oathtool zbar-tools sqlite3 pamtester libpam-radius-auth"
+	installHint = "apt-get install -y freeradius-utils oathtool zbar-tools sqlite3 pamtester libpam-radius-auth chromium"
 )
 
 // requireTool skips the test when a command-line tool is missing, or fails

@@ -15,7 +15,9 @@
 // radiusd/notify/smtptest (a real aiosmtpd): they start processes, like
 // radclient, and never touch the binary under test; and
 // radiusd/internal/testcert, which makes throwaway TLS certificates (for
-// OpenVPN).
+// OpenVPN and the portal); and github.com/chromedp/chromedp and
+// github.com/chromedp/cdproto, which drive a real headless Chromium through
+// the portal.
 //
 // Run with: go test -tags integration -count=1 ./integration/...
 // Missing tools make a test skip with an install hint, unless

@@ -95,6 +95,9 @@ func New(opts Options, a Authenticator, acc Accounts, st Store, logger *slog.Log
 func (p *Portal) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", staticHandler())
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
 	mux.HandleFunc("GET /{$}", p.home)
 	mux.HandleFunc("GET /signin", p.signinPage)
 	mux.HandleFunc("POST /signin", p.signin)

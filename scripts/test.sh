@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every radiusd test on a fresh Debian machine: installs what the tests
 # need, then static checks, unit tests with the race detector, the
-# integration tests (real radiusd, radclient, oathtool, zbarimg), the Debian
+# integration tests (real radiusd, radclient, oathtool, zbarimg, the portal in
+# headless Chromium, whose screenshots go to $RADIUSD_ARTIFACTS, by default
+# artifacts/), the Debian
 # package (built, installed, used and purged; as root) and a short
 # run of every fuzz target. Set FUZZTIME=0 to skip fuzzing.
 set -euo pipefail
@@ -21,6 +23,7 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_pkgs+=(postgres
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || need_pkgs+=(python3-aiosmtpd)
 command -v openvpn >/dev/null || need_pkgs+=(openvpn)
 [ -e /usr/lib/openvpn/radiusplugin.so ] || need_pkgs+=(openvpn-auth-radius)
+command -v chromium >/dev/null || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "== installing ${need_pkgs[*]}"
@@ -52,6 +55,8 @@ go test -race -count=1 ./...
 echo "== store without cgo (the pure-Go SQLite driver)"
 CGO_ENABLED=0 go test -count=1 ./store/...
 echo "== integration tests"
+export RADIUSD_ARTIFACTS=${RADIUSD_ARTIFACTS:-$PWD/artifacts}
+mkdir -p "$RADIUSD_ARTIFACTS"
 go test -tags integration -count=1 -timeout 15m ./integration/...
 
 echo "== Debian package"
