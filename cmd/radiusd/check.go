@@ -64,6 +64,7 @@ func (r *checkReport) check(ctx context.Context, cfg *config.Config) {
 		r.Problems = append(r.Problems, err.Error())
 	}
 	r.checkDirectory(ctx, cfg, logger)
+	r.checkPortal(cfg, time.Now())
 	if cfg.Store.Driver == "postgres" {
 		r.checkPostgres(ctx, cfg.Store)
 		return

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -90,4 +91,46 @@ func runPortal(ctx context.Context, srv *http.Server, ln net.Listener, tlsOn boo
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Error("portal stopped", "err", err)
 	}
+}
+
+// certExpiryWarning is how long before its end a portal certificate draws
+// a warning from check.
+const certExpiryWarning = 14 * 24 * time.Hour
+
+// checkPortal reports what serve would do with the portal: the address,
+// and for HTTPS whether the certificate and key load and how long the
+// certificate stays valid.
+func (r *checkReport) checkPortal(cfg *config.Config, now time.Time) {
+	pc := cfg.Portal
+	if !pc.Enabled() {
+		return
+	}
+	if pc.PlainHTTP() {
+		r.Notes = append(r.Notes, fmt.Sprintf("portal: plain HTTP on %s (behind_tls_proxy %v)", pc.Listen, pc.BehindTLSProxy))
+		return
+	}
+	c := &certificate{certFile: pc.TLSCertFile, keyFile: pc.TLSKeyFile}
+	if err := c.load(); err != nil {
+		r.Problems = append(r.Problems, err.Error())
+		return
+	}
+	leaf := c.current.Load().Leaf
+	until := leaf.NotAfter.UTC().Format(time.RFC3339)
+	switch {
+	case now.After(leaf.NotAfter):
+		r.Problems = append(r.Problems, "portal: certificate "+pc.TLSCertFile+" expired at "+until)
+		return
+	case now.Add(certExpiryWarning).After(leaf.NotAfter):
+		r.Warnings = append(r.Warnings, "portal: certificate "+pc.TLSCertFile+" expires at "+until)
+	}
+	names := append(append([]string{}, leaf.DNSNames...), ipStrings(leaf.IPAddresses)...)
+	r.Notes = append(r.Notes, fmt.Sprintf("portal: HTTPS on %s, certificate for %s valid until %s", pc.Listen, strings.Join(names, ", "), until))
+}
+
+func ipStrings(ips []net.IP) []string {
+	out := make([]string, 0, len(ips))
+	for _, ip := range ips {
+		out = append(out, ip.String())
+	}
+	return out
 }
