@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -607,4 +608,67 @@ func (p *portalSite) audit(t *testing.T, b *browser, admin, target string) {
 	}
 	p.shot(b, shotAudit)
 	b.checkPages()
+}
+
+// TestPortalCertificateReload: SIGHUP serves a renewed certificate without
+// a restart; a broken one is refused and the running one kept.
+func TestPortalCertificateReload(t *testing.T) {
+	t.Parallel()
+	p := startPortal(t, contact{user: newUser("alice")})
+	served := func() string {
+		conn, err := tls.Dial("tcp", strings.TrimPrefix(p.base, "https://"), &tls.Config{InsecureSkipVerify: true}) // reads the certificate only
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return string(conn.ConnectionState().PeerCertificates[0].Raw)
+	}
+	first := served()
+	if first != string(p.cert.Raw) {
+		t.Fatal("the portal does not serve its configured certificate")
+	}
+	renewed, err := testcert.Write(t.TempDir(), "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := configuredPortalFiles(t, p)
+	copyFile(t, renewed.Cert, certFile)
+	copyFile(t, renewed.Key, keyFile)
+	p.hangup("configuration reloaded")
+	if got := served(); got == first || got != string(readCert(t, renewed.Cert).Raw) {
+		t.Fatal("SIGHUP did not load the renewed certificate")
+	}
+	if err := os.WriteFile(certFile, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.hangup("reload portal certificate refused; keeping the running one")
+	if got := served(); got != string(readCert(t, renewed.Cert).Raw) {
+		t.Fatal("a broken certificate replaced the running one")
+	}
+}
+
+// configuredPortalFiles returns the certificate and key paths of p's
+// config.
+func configuredPortalFiles(t *testing.T, p *portalSite) (cert, key string) {
+	t.Helper()
+	cfg, err := os.ReadFile(p.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`tls_cert_file: "([^"]+)"\n  tls_key_file: "([^"]+)"`).FindStringSubmatch(string(cfg))
+	if m == nil {
+		t.Fatalf("no portal certificate in the config:\n%s", cfg)
+	}
+	return m[1], m[2]
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
