@@ -1,8 +1,10 @@
 package portal
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -165,5 +167,33 @@ func TestAdminEscapesNames(t *testing.T) {
 			t.Fatalf("%s: %d, unescaped:\n%s", path, p.status, p.body)
 		}
 		p.mustContain(t, "&lt;img src=x onerror=alert(1)&gt;")
+	}
+}
+
+func TestAdminAuditPaged(t *testing.T) {
+	e := newEnv(t)
+	for i := range 55 {
+		if err := e.st.AddAudit(t.Context(), store.AuditEntry{Time: e.clock.now(), Actor: "cli:root", Action: "unlock",
+			Target: []string{"alice", "dave"}[i%2], Remote: "local"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := e.signInAdmin()
+	first := admin.get("/admin/audit")
+	if n := strings.Count(first.body, "<td>cli:root</td>"); n != 50 {
+		t.Fatalf("first page: %d entries", n)
+	}
+	m := regexp.MustCompile(`id="older" href="([^"]+)"`).FindStringSubmatch(first.body)
+	if m == nil {
+		t.Fatal("no link to older entries")
+	}
+	if n := strings.Count(admin.get(html.UnescapeString(m[1])).body, "<td>cli:root</td>"); n != 5 {
+		t.Fatalf("second page: %d entries", n)
+	}
+	if n := strings.Count(admin.get("/admin/audit?user=DAVE").body, "<td>dave</td>"); n != 27 {
+		t.Fatalf("dave's entries: %d", n)
+	}
+	if p := admin.get("/admin/audit?before=-5"); p.status != http.StatusOK {
+		t.Fatalf("negative before: %d", p.status)
 	}
 }
