@@ -4,15 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"radiusd/store"
 )
-
-// auditColumns are the columns scanAudit reads, in order.
-const auditColumns = `id, at, actor, action, target, detail, remote`
 
 // sqlAddAudit appends one entry: $1 time, $2 actor, $3 action, $4 target,
 // $5 detail, $6 remote. The identity column assigns the ID.
@@ -37,7 +33,7 @@ func (s *Store) ListAudit(ctx context.Context, q store.AuditQuery) ([]store.Audi
 	if err := q.Check(); err != nil {
 		return nil, fmt.Errorf("pgstore: list audit: %w", err)
 	}
-	query, args := auditQuery(q)
+	query, args := store.AuditSQL(q, "$")
 	var entries []store.AuditEntry
 	err := s.pool.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
 		entries = []store.AuditEntry{}
@@ -61,34 +57,7 @@ func (s *Store) ListAudit(ctx context.Context, q store.AuditQuery) ([]store.Audi
 	return entries, nil
 }
 
-// auditQuery returns the SELECT of q and its arguments, with a condition
-// only for each filter q sets, so that every shape of query has a plan
-// that uses the (target, id), (actor, id) or primary-key index.
-func auditQuery(q store.AuditQuery) (string, []any) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if q.Target != "" {
-		add("target = $%d", q.Target)
-	}
-	if q.Actor != "" {
-		add("actor = $%d", q.Actor)
-	}
-	if q.Before > 0 {
-		add("id < $%d", q.Before)
-	}
-	query := `SELECT ` + auditColumns + ` FROM audit`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	args = append(args, q.Size())
-	return query + fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args
-}
-
-// scanAudit reads the auditColumns of one row.
+// scanAudit reads the store.AuditColumns of one row.
 func scanAudit(row pgx.Row) (store.AuditEntry, error) {
 	var e store.AuditEntry
 	if err := row.Scan(&e.ID, &e.Time, &e.Actor, &e.Action, &e.Target, &e.Detail, &e.Remote); err != nil {
@@ -110,7 +79,7 @@ func (s *Store) ExportAudit(ctx context.Context, fn func(store.AuditEntry) error
 			if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
 				return err
 			}
-			rows, err := tx.Query(ctx, `SELECT `+auditColumns+` FROM audit ORDER BY id`)
+			rows, err := tx.Query(ctx, `SELECT `+store.AuditColumns+` FROM audit ORDER BY id`)
 			if err != nil {
 				return err
 			}

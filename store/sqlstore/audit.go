@@ -4,14 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"radiusd/store"
 )
-
-// auditColumns are the columns scanAudit reads, in order.
-const auditColumns = `id, at, actor, action, target, detail, remote`
 
 // sqlAddAudit appends one entry: ?1 time (Unix µs), ?2 actor, ?3 action,
 // ?4 target, ?5 detail, ?6 remote. SQLite assigns the next rowid.
@@ -33,7 +29,7 @@ func (s *Store) ListAudit(ctx context.Context, q store.AuditQuery) ([]store.Audi
 	if err := q.Check(); err != nil {
 		return nil, fmt.Errorf("sqlstore: list audit: %w", err)
 	}
-	query, args := auditQuery(q)
+	query, args := store.AuditSQL(q, "?")
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list audit: %w", err)
@@ -53,34 +49,7 @@ func (s *Store) ListAudit(ctx context.Context, q store.AuditQuery) ([]store.Audi
 	return entries, nil
 }
 
-// auditQuery returns the SELECT of q and its arguments, with a condition
-// only for each filter q sets, so that SQLite can use the (target, id) or
-// (actor, id) index.
-func auditQuery(q store.AuditQuery) (string, []any) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if q.Target != "" {
-		add("target = ?%d", q.Target)
-	}
-	if q.Actor != "" {
-		add("actor = ?%d", q.Actor)
-	}
-	if q.Before > 0 {
-		add("id < ?%d", q.Before)
-	}
-	query := `SELECT ` + auditColumns + ` FROM audit`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	args = append(args, q.Size())
-	return query + fmt.Sprintf(` ORDER BY id DESC LIMIT ?%d`, len(args)), args
-}
-
-// scanAudit reads the auditColumns of one row.
+// scanAudit reads the store.AuditColumns of one row.
 func scanAudit(sc scanner) (store.AuditEntry, error) {
 	var e store.AuditEntry
 	var at int64
@@ -99,7 +68,7 @@ func (s *Store) ExportAudit(ctx context.Context, fn func(store.AuditEntry) error
 		return fmt.Errorf("sqlstore: export audit: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit ORDER BY id`)
+	rows, err := tx.QueryContext(ctx, `SELECT `+store.AuditColumns+` FROM audit ORDER BY id`)
 	if err != nil {
 		return fmt.Errorf("sqlstore: export audit: %w", err)
 	}
