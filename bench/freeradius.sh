@@ -21,6 +21,7 @@
 #   THREADS_START (32), THREADS_MAX (128)   FreeRADIUS thread pool (and rlm_ldap pool)
 #   LDAP_POOL (unset)            radiusd's directory.ldap.pool_size (unset: its default, 16)
 #   RADIUSD (unset)              a radiusd binary to use instead of building ./cmd/radiusd
+#   RADIUSD_GOGC (unset)         GOGC for radiusd only (unset: Go's default, 100)
 #   KEEP (0)                     1 keeps the work directory
 #
 # It installs freeradius, freeradius-ldap, freeradius-utils, slapd and
@@ -261,7 +262,7 @@ start_servers() { # scenario
   fconfig "$1"
   freeradius -f -d "$work/freeradius" >>"$work/freeradius.out" 2>&1 &
   fpid=$!
-  "$work/radiusd" serve --config "$(rconfig "$1")" 2>>"$work/radiusd.log" &
+  GOGC=${RADIUSD_GOGC:-${GOGC:-}} "$work/radiusd" serve --config "$(rconfig "$1")" 2>>"$work/radiusd.log" &
   rpid=$!
   ready "$fport" "$fpid" "$work/freeradius-log/radius.log"
   ready "$rport" "$rpid" "$work/radiusd.log"

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"syscall"
 
@@ -25,6 +26,9 @@ func cmdServe(ctx context.Context, args []string, s streams) int {
 	if err != nil {
 		return fail(s.err, "%s:\n%s", c.config, indent(err.Error()))
 	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	lw := newLogWriter(s.err)
 	defer lw.Close()
 	logger := newLogger(cfg.Log, lw)
@@ -40,6 +44,11 @@ func cmdServe(ctx context.Context, args []string, s streams) int {
 	logger.Info("radiusd stopped")
 	return exitOK
 }
+
+// gcPercent is the garbage collector's target for serve unless GOGC is
+// set: twice Go's default heap growth, for some 10% less CPU per request
+// on the LDAP path at a cost of a few MiB (docs/performance.md).
+const gcPercent = 200
 
 // serve wires the server from cfg and runs it until ctx ends.
 func serve(ctx context.Context, path string, cfg *config.Config, logger *slog.Logger) error {
