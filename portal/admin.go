@@ -120,6 +120,7 @@ func (p *Portal) adminAction(w http.ResponseWriter, r *http.Request, s session) 
 		return
 	}
 	p.audit(r, s.user, action, name, detail)
+	p.opts.Observer.AdminAction(action)
 	http.Redirect(w, r, "/admin/users/"+url.PathEscape(name)+"?done="+action, http.StatusSeeOther)
 }
 
@@ -134,6 +135,7 @@ func (p *Portal) adminCodes(w http.ResponseWriter, r *http.Request, s session, n
 		return
 	}
 	p.audit(r, s.user, "codes", name, "new set issued by an administrator")
+	p.opts.Observer.AdminAction("codes")
 	p.showCodes(w, s, name, list)
 }
 

@@ -52,6 +52,22 @@ type env struct {
 	clock *clock
 	acc   *auth.Accounts
 	logs  *syncBuffer
+	seen  *observed
+}
+
+// observed records what the portal tells its Observer.
+type observed struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (o *observed) SignIn(result, reason string) { o.add("signin " + result + " " + reason) }
+func (o *observed) AdminAction(action string)    { o.add("admin " + action) }
+func (o *observed) add(e string)                 { o.mu.Lock(); defer o.mu.Unlock(); o.events = append(o.events, e) }
+func (o *observed) list() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.events...)
 }
 
 type syncBuffer struct {
@@ -74,7 +90,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, st: st, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, logs: &syncBuffer{}}
+	e := &env{t: t, st: st, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, logs: &syncBuffer{}, seen: &observed{}}
 	dir := &directorytest.Fake{Users: map[string]directorytest.FakeUser{
 		"alice": {Password: pw, Groups: []string{"vpn-users"}},
 		"bob":   {Password: adminPw, Groups: []string{"Radius-Admins"}},
@@ -94,7 +110,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	p, err := New(Options{Issuer: issuer, AdminGroups: []string{"radius-admins"}, SessionIdle: 15 * time.Minute,
-		SessionMax: 8 * time.Hour, SigninPerMinute: 10, Now: e.clock.now}, a, e.acc, st, logger)
+		SessionMax: 8 * time.Hour, SigninPerMinute: 10, Observer: e.seen, Now: e.clock.now}, a, e.acc, st, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,21 @@ type Store interface {
 	ListAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditEntry, error)
 }
 
+// Observer is told of sign-ins and admin actions, for metrics. Its
+// arguments come from fixed vocabularies: never a user name or a secret.
+type Observer interface {
+	// SignIn reports one sign-in attempt: result is "ok", "refused",
+	// "limited" (rate limit or CSRF) or "error"; reason is the log line's.
+	SignIn(result, reason string)
+	// AdminAction reports one admin action: reset, unlock, policy or codes.
+	AdminAction(action string)
+}
+
+type noObserver struct{}
+
+func (noObserver) SignIn(string, string) {}
+func (noObserver) AdminAction(string)    {}
+
 // Options configure a Portal.
 type Options struct {
 	Issuer          string         // site name, shown on every page and in authenticator apps
@@ -51,6 +66,7 @@ type Options struct {
 	// InsecureCookies drops the Secure attribute and the __Host- prefix:
 	// for tests over plain HTTP only.
 	InsecureCookies bool
+	Observer        Observer // nil = none
 	Now             func() time.Time
 }
 
@@ -73,6 +89,9 @@ func New(opts Options, a Authenticator, acc Accounts, st Store, logger *slog.Log
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Observer == nil {
+		opts.Observer = noObserver{}
 	}
 	pg, err := parsePages()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,5 +187,19 @@ func TestClientAddr(t *testing.T) {
 		if got := p.clientAddr(r).String(); got != tt.want {
 			t.Errorf("clientAddr(%s, %q) = %s, want %s", tt.remote, tt.xff, got, tt.want)
 		}
+	}
+}
+
+func TestObserver(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.post("/signin", url.Values{"csrf": {"nope"}, "user": {"alice"}, "password": {pw}})
+	b.post("/signin", url.Values{"csrf": {b.csrf("/signin")}, "user": {"alice"}, "password": {"wrong"}})
+	e.enroll("alice")
+	admin := e.signInAdmin()
+	admin.post("/admin/users/alice/reset", url.Values{"csrf": {admin.csrf("/admin/users")}})
+	want := []string{"signin limited csrf", "signin refused bad_password", "signin ok signed_in", "admin reset"}
+	if got := e.seen.list(); !slices.Equal(got, want) {
+		t.Fatalf("observed %q, want %q", got, want)
 	}
 }

@@ -48,29 +48,34 @@ func (p *Portal) showSignin(w http.ResponseWriter, status int, next, user, errMs
 func (p *Portal) signin(w http.ResponseWriter, r *http.Request) {
 	next := localPath(r.PostFormValue("next"))
 	if !validCSRF(p.cookie(r, signinCookie), r.PostFormValue("csrf")) {
+		p.opts.Observer.SignIn("limited", "csrf")
 		p.showSignin(w, http.StatusForbidden, next, "", "The sign-in form had expired. Try again.")
 		return
 	}
 	addr := p.clientAddr(r)
 	if !p.limiter.allow(addr) {
 		p.log.Warn("sign-in rate limited", "remote", addr)
+		p.opts.Observer.SignIn("limited", "rate_limited")
 		p.showSignin(w, http.StatusTooManyRequests, next, "", "Too many sign-in attempts from your address. Wait a minute and try again.")
 		return
 	}
 	user, password, code := r.PostFormValue("user"), r.PostFormValue("password"), r.PostFormValue("code")
 	if !plausible(user, maxUserLen) || !plausible(password, maxPasswordLen) || !plausible(code, maxCodeLen) {
 		p.log.Info("sign-in refused", "reason", "bad_input", "remote", addr)
+		p.opts.Observer.SignIn("refused", "bad_input")
 		p.showSignin(w, http.StatusUnauthorized, next, "", "Sign-in failed.")
 		return
 	}
 	res, err := p.auth.SignIn(r.Context(), user, password, code)
 	if err != nil {
 		p.log.Error("sign-in failed", "user", res.User, "remote", addr, "err", err)
+		p.opts.Observer.SignIn("error", res.Reason)
 		p.showSignin(w, http.StatusServiceUnavailable, next, user, "The service is unavailable. Try again in a minute.")
 		return
 	}
 	if !res.OK {
 		p.log.Info("sign-in refused", "user", res.User, "reason", res.Reason, "remote", addr)
+		p.opts.Observer.SignIn("refused", res.Reason)
 		msg := "Sign-in failed."
 		if res.Locked {
 			msg = "Account temporarily locked. Try again later or ask your administrator."
@@ -78,6 +83,7 @@ func (p *Portal) signin(w http.ResponseWriter, r *http.Request) {
 		p.showSignin(w, http.StatusUnauthorized, next, user, msg)
 		return
 	}
+	p.opts.Observer.SignIn("ok", res.Reason)
 	p.startSession(w, r, res.User, res.Groups, res.SecondFactor, next)
 }
 

@@ -32,6 +32,8 @@ type metrics struct {
 	store      *prometheus.HistogramVec
 	lockouts   prometheus.Counter
 	codesSent  *prometheus.CounterVec
+	signins    *prometheus.CounterVec
+	adminActs  *prometheus.CounterVec
 	decisions  sync.Map // decisionKey → prometheus.Counter
 }
 
@@ -59,14 +61,24 @@ func newMetrics() *metrics {
 			Help: "Failed second factors that left the user locked out."}),
 		codesSent: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "radiusd_codes_sent_total",
 			Help: "Codes sent by e-mail or SMS, by channel and result (sent or failed)."}, []string{"channel", "result"}),
+		signins: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "radiusd_portal_signins_total",
+			Help: "Portal sign-in attempts by result (ok, refused, limited, error) and reason."}, []string{"result", "reason"}),
+		adminActs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "radiusd_portal_admin_actions_total",
+			Help: "Admin actions in the portal, by action."}, []string{"action"}),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "radiusd_build_info",
 		Help: "Always 1; the labels say which build runs."}, []string{"version", "goversion"})
 	build.WithLabelValues(version(), runtime.Version()).Set(1)
-	m.reg.MustRegister(m.requests, m.latency, m.drops, m.duplicates, m.status, m.directory, m.store, m.lockouts, m.codesSent, build,
+	m.reg.MustRegister(m.requests, m.latency, m.drops, m.duplicates, m.status, m.directory, m.store, m.lockouts, m.codesSent, m.signins, m.adminActs, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// SignIn implements portal.Observer.
+func (m *metrics) SignIn(result, reason string) { m.signins.WithLabelValues(result, reason).Inc() }
+
+// AdminAction implements portal.Observer.
+func (m *metrics) AdminAction(action string) { m.adminActs.WithLabelValues(action).Inc() }
 
 // Decision implements radiussrv.Observer. The counter of each label set is
 // looked up once and kept, so the request path does not hash labels.

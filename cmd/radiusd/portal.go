@@ -39,7 +39,7 @@ func (c *certificate) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 
 // startPortal serves the portal on cfg.Portal.Listen until ctx ends. It
 // returns the certificate to reload on SIGHUP (nil without TLS).
-func startPortal(ctx context.Context, cfg *config.Config, a *auth.Authenticator, b *backend, logger *slog.Logger) (*certificate, error) {
+func startPortal(ctx context.Context, cfg *config.Config, a *auth.Authenticator, b *backend, m *metrics, logger *slog.Logger) (*certificate, error) {
 	pc := cfg.Portal
 	acc, err := newAccounts(cfg, b)
 	if err != nil {
@@ -47,7 +47,7 @@ func startPortal(ctx context.Context, cfg *config.Config, a *auth.Authenticator,
 	}
 	p, err := portal.New(portal.Options{
 		Issuer: cfg.TOTP.Issuer, AdminGroups: pc.AdminGroups, SessionIdle: pc.SessionIdle, SessionMax: pc.SessionMax,
-		SigninPerMinute: pc.SigninPerMinute, TrustedProxies: pc.Proxies,
+		SigninPerMinute: pc.SigninPerMinute, TrustedProxies: pc.Proxies, Observer: m,
 	}, a, acc, b.store, logger)
 	if err != nil {
 		return nil, err

@@ -94,7 +94,7 @@ func serve(ctx context.Context, path string, cfg *config.Config, logger *slog.Lo
 	}
 	var cert *certificate
 	if cfg.Portal.Enabled() {
-		if cert, err = startPortal(ctx, cfg, a, b, logger); err != nil {
+		if cert, err = startPortal(ctx, cfg, a, b, m, logger); err != nil {
 			return err
 		}
 	}
