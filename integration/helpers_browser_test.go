@@ -53,8 +53,8 @@ type browser struct {
 }
 
 // newBrowser starts headless Chromium for the pages at base (an https://
-// origin) and returns its first tab. Chromium trusts the server
-// certificate cert by its SPKI hash and nothing beyond its usual trust
+// origin, or http:// with a nil cert) and returns its first tab. Chromium
+// trusts the server certificate cert by its SPKI hash and nothing beyond its usual trust
 // store: no --ignore-certificate-errors. Cleanup closes the browser. The
 // test skips (or fails, under RADIUSD_INTEGRATION_REQUIRED=1) without the
 // chromium command.
@@ -68,9 +68,11 @@ func newBrowser(t *testing.T, base string, cert *x509.Certificate) *browser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(desktopWidth, desktopHeight),
 		chromedp.DisableGPU,
-		chromedp.Flag("ignore-certificate-errors-spki-list", spkiHash(cert)),
 		chromedp.CombinedOutput(out),
 	)
+	if cert != nil {
+		opts = append(opts, chromedp.Flag("ignore-certificate-errors-spki-list", spkiHash(cert)))
+	}
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox) // Chromium refuses root with a sandbox
 	}

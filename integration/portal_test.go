@@ -4,6 +4,7 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -671,4 +672,56 @@ func copyFile(t *testing.T, from, to string) {
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestPortalLoopbackKeyboard: the portal of the example config, plain HTTP
+// on a loopback address, works in a real browser (its __Host- Secure
+// cookies are kept for http://127.0.0.1, a secure context), and signing in
+// and starting an enrollment need nothing but the keyboard.
+func TestPortalLoopbackKeyboard(t *testing.T) {
+	t.Parallel()
+	alice := newUser("alice")
+	addr := freeTCPAddr(t)
+	s := startContacts(t, options{extra: fmt.Sprintf("portal:\n  listen: %q\n", addr)}, contact{user: alice})
+	waitTCP(t, addr)
+	b := newBrowser(t, "http://"+addr, nil)
+	b.open("/signin")                                   // the name field has the focus
+	keys := alice.name + "\t" + alice.password + "\t\r" // name, Tab, password, Tab to the code, Enter
+	ctx, cancel := context.WithTimeout(b.ctx, stepLimit)
+	defer cancel()
+	if _, err := chromedp.RunResponse(ctx, chromedp.KeyEvent(keys)); err != nil {
+		t.Fatalf("sign in with the keyboard: %v", err)
+	}
+	if path := b.path(); path != "/account" {
+		t.Fatalf("after signing in with the keyboard: at %s (error %q), want /account", path, errorText(b))
+	}
+	// Tab from the top of the page to the enroll button, then Enter.
+	run(b, "focus the page", chromedp.Focus(chromedp.CSS("a.site")))
+	for range 10 {
+		if b.focused() == "enroll-start-button" {
+			break
+		}
+		run(b, "Tab", chromedp.KeyEvent("\t"))
+	}
+	if b.focused() != "enroll-start-button" {
+		t.Fatal("Tab never reached the enroll button")
+	}
+	ctx2, cancel2 := context.WithTimeout(b.ctx, stepLimit)
+	defer cancel2()
+	if _, err := chromedp.RunResponse(ctx2, chromedp.KeyEvent("\r")); err != nil {
+		t.Fatalf("enroll with the keyboard: %v", err)
+	}
+	if path := b.path(); path != "/enroll" {
+		t.Fatalf("after Enter on the enroll button: at %s, want /enroll", path)
+	}
+	if state := s.with(t).show(alice.name).State; state != "pending" {
+		t.Fatalf("after starting enrollment: state %s, want pending", state)
+	}
+	b.checkPages()
+}
+
+// focused returns the id of the element with the keyboard focus.
+func (b *browser) focused() string {
+	b.t.Helper()
+	return run(b, "focused element", chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`))
 }
