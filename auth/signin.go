@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"radiusd/store"
 )
@@ -12,11 +13,12 @@ import (
 // the user is told "Sign-in failed" whatever it is, except for a lockout.
 type SignInResult struct {
 	OK           bool
-	User         string   // normalised user name ("" if the name was invalid)
-	Reason       string   // stable snake_case reason for the log line
-	Locked       bool     // refused because the user is locked out
-	Groups       []string // the user's directory groups, when OK
-	SecondFactor bool     // a TOTP or recovery code was verified and used
+	User         string    // normalised user name ("" if the name was invalid)
+	Reason       string    // stable snake_case reason for the log line
+	Locked       bool      // refused because the user is locked out
+	Groups       []string  // the user's directory groups, when OK
+	SecondFactor bool      // a TOTP or recovery code was verified and used
+	EnrolledAt   time.Time // the store's enrolment time of the user, when OK
 }
 
 // SignIn checks a portal sign-in under the same rules as a RADIUS login
@@ -53,7 +55,7 @@ func (a *Authenticator) SignIn(ctx context.Context, username, password, code str
 	if err != nil {
 		return a.signInPasswordFailed(ctx, name, err)
 	}
-	res.OK, res.Reason, res.Groups = true, "signed_in", u.Groups
+	res.OK, res.Reason, res.Groups, res.EnrolledAt = true, "signed_in", u.Groups, rec.EnrolledAt
 	return res, nil
 }
 

@@ -22,17 +22,10 @@ type accountData struct {
 }
 
 func (p *Portal) account(w http.ResponseWriter, r *http.Request, s session) {
-	p.showAccount(w, r, s, http.StatusOK, "", r.URL.Query().Get("done"))
+	p.showAccount(w, r, s, http.StatusOK, "")
 }
 
-// notices are the fixed texts a redirect may ask a page to show.
-var notices = map[string]string{
-	"reset":  "The user was reset: they must enroll again.",
-	"unlock": "The user was unlocked.",
-	"policy": "The policy override was saved.",
-}
-
-func (p *Portal) showAccount(w http.ResponseWriter, r *http.Request, s session, status int, errMsg, notice string) {
+func (p *Portal) showAccount(w http.ResponseWriter, r *http.Request, s session, status int, errMsg string) {
 	rec, err := p.load(r.Context(), s.user)
 	if err != nil {
 		p.unavailable(w, r, err)
@@ -40,14 +33,14 @@ func (p *Portal) showAccount(w http.ResponseWriter, r *http.Request, s session, 
 	}
 	d := accountData{Rec: rec, Locked: rec.LockedUntil.After(p.opts.Now()), AdminGroups: !s.admin && p.isAdmin(s.groups)}
 	p.render(w, status, "account", view{Title: "Your account", User: s.user, Admin: s.admin, CSRF: s.csrf,
-		Error: errMsg, Notice: notices[notice], Data: d})
+		Error: errMsg, Data: d})
 }
 
 func (p *Portal) enrollStart(w http.ResponseWriter, r *http.Request, s session) {
 	_, err := p.accounts.Enroll(r.Context(), s.user, false)
 	switch {
 	case errors.Is(err, store.ErrExists):
-		p.showAccount(w, r, s, http.StatusConflict, "You are already enrolled. Ask your administrator to reset you for a new phone.", "")
+		p.showAccount(w, r, s, http.StatusConflict, "You are already enrolled. Ask your administrator to reset you for a new phone.")
 		return
 	case err != nil:
 		p.unavailable(w, r, err)
@@ -159,7 +152,7 @@ func (p *Portal) enrollConfirm(w http.ResponseWriter, r *http.Request, s session
 func (p *Portal) newCodes(w http.ResponseWriter, r *http.Request, s session) {
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	if !plausible(code, maxCodeLen) || code == "" {
-		p.showAccount(w, r, s, http.StatusUnprocessableEntity, "Enter a current code to issue new recovery codes.", "")
+		p.showAccount(w, r, s, http.StatusUnprocessableEntity, "Enter a current code to issue new recovery codes.")
 		return
 	}
 	ok, reason, err := p.auth.VerifyCode(r.Context(), s.user, code)
@@ -169,7 +162,7 @@ func (p *Portal) newCodes(w http.ResponseWriter, r *http.Request, s session) {
 	}
 	if !ok {
 		p.log.Info("new recovery codes refused", "user", s.user, "reason", reason, "remote", p.clientAddr(r))
-		p.showAccount(w, r, s, http.StatusUnprocessableEntity, "That code was not accepted.", "")
+		p.showAccount(w, r, s, http.StatusUnprocessableEntity, "That code was not accepted.")
 		return
 	}
 	list, err := p.accounts.NewRecoveryCodes(r.Context(), s.user)

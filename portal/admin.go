@@ -10,6 +10,13 @@ import (
 	"radiusd/store"
 )
 
+// notices are the fixed texts a redirect may ask a page to show.
+var notices = map[string]string{
+	"reset":  "The user was reset: they must enroll again.",
+	"unlock": "The user was unlocked.",
+	"policy": "The policy override was saved.",
+}
+
 // pageSize is the number of users per page of the admin list.
 const pageSize = 25
 

@@ -63,10 +63,7 @@ type Options struct {
 	SessionMax      time.Duration  // a session ends this long after sign-in
 	SigninPerMinute int            // sign-in attempts per client address per minute
 	TrustedProxies  []netip.Prefix // peers whose X-Forwarded-For names the client
-	// InsecureCookies drops the Secure attribute and the __Host- prefix:
-	// for tests over plain HTTP only.
-	InsecureCookies bool
-	Observer        Observer // nil = none
+	Observer        Observer       // nil = none
 	Now             func() time.Time
 }
 

@@ -135,30 +135,24 @@ func validCSRF(want, got string) bool {
 }
 
 // Cookie names: the __Host- prefix pins a cookie to this host, path / and
-// HTTPS (dropped only with Options.InsecureCookies, for tests).
+// a secure context (HTTPS, or http://127.0.0.1 and localhost, which
+// browsers treat as secure).
 const (
 	sessionCookie = "__Host-radiusd-session"
 	signinCookie  = "__Host-radiusd-signin"
 )
 
-func (p *Portal) cookieName(name string) string {
-	if p.opts.InsecureCookies {
-		return name[len("__Host-"):]
-	}
-	return name
-}
-
 // setCookie sets a Secure, HttpOnly, SameSite=Strict cookie for the whole
 // site; maxAge < 0 deletes it, 0 makes it last for the browser session.
 func (p *Portal) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
-		Name: p.cookieName(name), Value: value, Path: "/", MaxAge: maxAge,
-		Secure: !p.opts.InsecureCookies, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode,
 	})
 }
 
 func (p *Portal) cookie(r *http.Request, name string) string {
-	c, err := r.Cookie(p.cookieName(name))
+	c, err := r.Cookie(name)
 	if err != nil {
 		return ""
 	}

@@ -3,6 +3,8 @@ package portal
 import (
 	"net/http"
 	"unicode/utf8"
+
+	"radiusd/auth"
 )
 
 // Limits on sign-in fields; longer input is refused before any lookup.
@@ -84,20 +86,17 @@ func (p *Portal) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.opts.Observer.SignIn("ok", res.Reason)
-	p.startSession(w, r, res.User, res.Groups, res.SecondFactor, next)
+	p.startSession(w, r, res, next)
 }
 
-func (p *Portal) startSession(w http.ResponseWriter, r *http.Request, user string, groups []string, second bool, next string) {
-	rec, err := p.load(r.Context(), user)
-	if err != nil {
-		p.unavailable(w, r, err)
-		return
-	}
-	admin := second && p.isAdmin(groups)
-	_, token := p.sessions.start(session{user: user, groups: groups, secondFactor: second, admin: admin, enrolledAt: rec.EnrolledAt})
+// startSession begins the session of a signed-in user, with a new id.
+func (p *Portal) startSession(w http.ResponseWriter, r *http.Request, res auth.SignInResult, next string) {
+	admin := res.SecondFactor && p.isAdmin(res.Groups)
+	_, token := p.sessions.start(session{user: res.User, groups: res.Groups, secondFactor: res.SecondFactor,
+		admin: admin, enrolledAt: res.EnrolledAt})
 	p.setCookie(w, sessionCookie, token, 0)
 	p.setCookie(w, signinCookie, "", -1)
-	p.log.Info("signed in", "user", user, "second_factor", second, "admin", admin, "remote", p.clientAddr(r))
+	p.log.Info("signed in", "user", res.User, "second_factor", res.SecondFactor, "admin", admin, "remote", p.clientAddr(r))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
