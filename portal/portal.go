@@ -162,6 +162,7 @@ func secureHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin") // no other site may embed the QR image
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 		if r.TLS != nil {
 			h.Set("Strict-Transport-Security", "max-age=31536000")

@@ -21,7 +21,7 @@ func TestSignInPage(t *testing.T) {
 		t.Fatalf("GET /signin: %d, CSP %q", p.status, p.header.Get("Content-Security-Policy"))
 	}
 	for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-		"Referrer-Policy": "no-referrer", "Strict-Transport-Security": "max-age=31536000"} {
+		"Referrer-Policy": "no-referrer", "Strict-Transport-Security": "max-age=31536000", "Cross-Origin-Resource-Policy": "same-origin"} {
 		if got := p.header.Get(h); got != want {
 			t.Errorf("%s = %q, want %q", h, got, want)
 		}
