@@ -9,7 +9,9 @@
 #   RUN (8s)                     length of each run
 #   ROUNDS (3)                   runs per server, scenario and concurrency (the table gives medians)
 #   CONCURRENCY ("8 32 128")     radload workers
-#   SCENARIOS ("password code password-code ldap ldap-code")
+#   SCENARIOS ("password code password-code ldap ldap-code"; also code-replay and
+#                                ldap-code-replay: (b) and (e) with FreeRADIUS keeping a
+#                                replay record in SQLite, as radiusd does)
 #   CODE_USERS (200000)          users per concurrency for "code": at least req/s × RUN (one fresh code
 #                                per user and time step), or the run starves
 #   PWCODE_USERS (20000)         the same for "password-code"
@@ -184,10 +186,19 @@ l_args[ldap]="--scenario password --password-file $work/pw.txt" base[ldap]=$ldap
 f_mods[ldap-code]="files totp ldap always" r_mode[ldap-code]=password+otp r_dir[ldap-code]=ldap
 r_store[ldap-code]=full base[ldap-code]=$ldap_base spends[ldap-code]=1
 l_args[ldap-code]="--scenario password-code --password-file $work/pw.txt --steps-back 0 --steps-ahead 0"
+# (b') and (e'): (b) and (e) with FreeRADIUS keeping a replay record in SQLite
+# (rlm_sql); the same users and ranges as (b) and (e), so codes are fresh again
+# only after FRESH_AFTER.
+f_mods[code-replay]="files totp sql expr always" r_mode[code-replay]=otp-only r_dir[code-replay]=file
+r_store[code-replay]=full l_args[code-replay]=${l_args[code]} base[code-replay]=0 spends[code-replay]=1
+f_mods[ldap-code-replay]="files totp sql expr ldap always" r_mode[ldap-code-replay]=password+otp
+r_dir[ldap-code-replay]=ldap r_store[ldap-code-replay]=full base[ldap-code-replay]=$ldap_base
+spends[ldap-code-replay]=1 l_args[ldap-code-replay]=${l_args[ldap-code]}
+declare -A ranges=([code-replay]=code [ldap-code-replay]=ldap-code) # scenarios that share another's users and codes
 size() { # scenario: users per run
   case $1 in
-  password) echo "$CODE_USERS" ;; code) echo "$CODE_USERS" ;; password-code) echo "$PWCODE_USERS" ;;
-  ldap) echo $((LDAP_USERS * nc)) ;; ldap-code) echo "$LDAP_USERS" ;;
+  password | code | code-replay) echo "$CODE_USERS" ;; password-code) echo "$PWCODE_USERS" ;;
+  ldap) echo $((LDAP_USERS * nc)) ;; ldap-code | ldap-code-replay) echo "$LDAP_USERS" ;;
   esac
 }
 for s in $SCENARIOS; do
@@ -245,6 +256,7 @@ fconfig() { # scenario: write the FreeRADIUS config directory for it
   for m in ${f_mods[$1]}; do subst "$templates/mods/$m" >"$d/mods-enabled/$m"; done
   sed -i "s|@SCENARIO@|$1|g" "$d/mods-enabled/"*
   subst "$templates/sites/$1" >"$d/sites-enabled/default"
+  cp "$templates/replay-schema.sql" "$d/replay-schema.sql"
 }
 
 # ready port pid log: wait until the server answers Status-Server.
@@ -329,11 +341,11 @@ warm_up() {
   n=$(size "$s") first=${base[$s]}
   if [ "${spends[$s]}" = 1 ]; then
     first=$((first + nc * n)) n=$((n / 4))
-    wait_fresh "$s-warm"
+    wait_fresh "${ranges[$s]:-$s}-warm"
   fi
   radload_run F "$s" "$c" "$first" "$n" "$WARMUP" "$work/warm.json"
   radload_run R "$s" "$c" "$first" "$n" "$WARMUP" "$work/warm.json"
-  last_use[$s-warm]=$SECONDS
+  last_use[${ranges[$s]:-$s}-warm]=$SECONDS
 }
 
 mkdir "$work/runs"
@@ -353,13 +365,13 @@ for round in $(seq "$ROUNDS"); do
       c=${cs[$i]} n=$(size "$s") first=${base[$s]}
       if [ "${spends[$s]}" = 1 ]; then
         first=$((first + i * n))
-        wait_fresh "$s-$i"
+        wait_fresh "${ranges[$s]:-$s}-$i"
       fi
       # Interleaved, the first server alternating by round: F R, R F, F R…
       order="F R"
       [ $((round % 2)) = 0 ] && order="R F"
       for side in $order; do load "$side" "$s" "$c" "$round" "$first" "$n"; done
-      last_use[$s-$i]=$SECONDS
+      last_use[${ranges[$s]:-$s}-$i]=$SECONDS
     done
     stop_servers
   done

@@ -20,9 +20,11 @@ import sys
 LABELS = {
     "password": "(a) PAP, users file",
     "code": "(b) TOTP code only",
+    "code-replay": "(b') code only, both with a replay record",
     "password-code": "(c) password+TOTP, file",
     "ldap": "(d) LDAP search+bind",
     "ldap-code": "(e) LDAP + TOTP",
+    "ldap-code-replay": "(e') LDAP + TOTP, both with a replay record",
 }
 CLOCK_TICKS = 100
 
@@ -30,8 +32,10 @@ CLOCK_TICKS = 100
 FREERADIUS_NOTES = {
     "password": "F: bcrypt under a global lock (crypt(3), no crypt_r)",
     "code": "F: current step only, no replay protection",
+    "code-replay": "F: current step only, replay record in SQLite (rlm_sql, WAL, synchronous NORMAL)",
     "password-code": "F: current step only, no replay protection; bcrypt under a global lock",
     "ldap-code": "F: current step only, no replay protection",
+    "ldap-code-replay": "F: current step only, replay record in SQLite (rlm_sql, WAL, synchronous NORMAL)",
 }
 
 
