@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -71,38 +70,23 @@ func scanAudit(row pgx.Row) (store.AuditEntry, error) {
 // REPEATABLE READ transaction; only ctx bounds it, as for Export. See
 // store.Copier.
 func (s *Store) ExportAudit(ctx context.Context, fn func(store.AuditEntry) error) error {
-	var fnErr error // fn's own error, returned as it is and never retried
-	errStop := errors.New("stopped by fn")
-	err := s.pool.runNoBudget(ctx, func(ctx context.Context, c *pgx.Conn) error {
-		opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-		return pgx.BeginTxFunc(ctx, c, opts, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
-				return err
-			}
-			rows, err := tx.Query(ctx, `SELECT `+store.AuditColumns+` FROM audit ORDER BY id`)
+	return s.snapshot(ctx, "export audit", func(ctx context.Context, tx pgx.Tx, emit func(error) error) error {
+		rows, err := tx.Query(ctx, `SELECT `+store.AuditColumns+` FROM audit ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanAudit(rows)
 			if err != nil {
 				return err
 			}
-			defer rows.Close()
-			for rows.Next() {
-				e, err := scanAudit(rows)
-				if err != nil {
-					return err
-				}
-				if fnErr = fn(e); fnErr != nil {
-					return errStop
-				}
+			if err := emit(fn(e)); err != nil {
+				return err
 			}
-			return rows.Err()
-		})
+		}
+		return rows.Err()
 	})
-	if fnErr != nil {
-		return fnErr
-	}
-	if err != nil {
-		return fmt.Errorf("pgstore: export audit: %w", err)
-	}
-	return nil
 }
 
 // RestoreAudit appends entries in their order in one transaction, by one

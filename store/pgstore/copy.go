@@ -18,40 +18,60 @@ var _ store.Copier = (*Store)(nil)
 // one snapshot. Only ctx bounds it (statement_timeout is lifted: fn may be
 // slow, as when it writes each record to another store).
 func (s *Store) Export(ctx context.Context, fn func(store.Record) error) error {
-	var fnErr error // fn's own error, returned as it is and never retried
-	errStop := errors.New("stopped by fn")
+	return s.snapshot(ctx, "export", func(ctx context.Context, tx pgx.Tx, emit func(error) error) error {
+		codes, err := unusedCodes(ctx, tx)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := s.scanUser(rows)
+			if err != nil {
+				return err
+			}
+			if err := emit(fn(store.Record{User: u, Recovery: codes[u.Name]})); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// errStopped ends a snapshot whose caller's function returned an error.
+var errStopped = errors.New("pgstore: stopped by the caller")
+
+// snapshot runs body in one read-only REPEATABLE READ transaction without
+// the statement budget (only ctx bounds it: an export may be long). body
+// passes each result of the caller's function to emit; the first error
+// stops the snapshot and is returned as it is, never wrapped or retried.
+// Any other failure is wrapped with op.
+func (s *Store) snapshot(ctx context.Context, op string, body func(ctx context.Context, tx pgx.Tx, emit func(error) error) error) error {
+	var fnErr error
+	emit := func(err error) error {
+		if err != nil {
+			fnErr = err
+			return errStopped
+		}
+		return nil
+	}
 	err := s.pool.runNoBudget(ctx, func(ctx context.Context, c *pgx.Conn) error {
 		opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 		return pgx.BeginTxFunc(ctx, c, opts, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
 				return err
 			}
-			codes, err := unusedCodes(ctx, tx)
-			if err != nil {
-				return err
-			}
-			rows, err := tx.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				u, err := s.scanUser(rows)
-				if err != nil {
-					return err
-				}
-				if fnErr = fn(store.Record{User: u, Recovery: codes[u.Name]}); fnErr != nil {
-					return errStop
-				}
-			}
-			return rows.Err()
+			return body(ctx, tx, emit)
 		})
 	})
 	if fnErr != nil {
 		return fnErr
 	}
 	if err != nil {
-		return fmt.Errorf("pgstore: export: %w", err)
+		return fmt.Errorf("pgstore: %s: %w", op, err)
 	}
 	return nil
 }
